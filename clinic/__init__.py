@@ -1,0 +1,93 @@
+"""Infusion clinic scheduling: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from config import DEV_SECRET_KEY, INSTANCE_DIR, Config
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the app."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="static",
+    )
+    app.config.from_object(Config)
+    if test_config is not None:
+        app.config.update(test_config)
+    check_production_config(app)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def check_production_config(app: Flask) -> None:
+    """Refuse to run in production with the default secret or debug on."""
+    if app.config.get("CLINIC_ENV") != "production":
+        return
+    if app.config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+        raise RuntimeError("SECRET_KEY must be set to a random value in production")
+    if app.debug:
+        raise RuntimeError("debug mode must be off in production")
+
+
+def register_extensions(app: Flask) -> None:
+    from clinic import database  # noqa: F401  (installs the engine events)
+    from clinic import models  # noqa: F401  (complete metadata)
+    from clinic.auth.access import register_access
+    from clinic.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    register_access(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic.api import bp as api_bp
+    from clinic.auth.views import bp as auth_bp
+    from clinic.extensions import csrf
+    from clinic.main.views import bp as main_bp
+    from clinic.patients.views import bp as patients_bp
+    from clinic.protocols.views import bp as protocols_bp
+    from clinic.scheduling.views import bp as scheduling_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(patients_bp)
+    app.register_blueprint(protocols_bp)
+    app.register_blueprint(scheduling_bp)
+    csrf.exempt(api_bp)  # token auth, never cookies
+    app.register_blueprint(api_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from clinic.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from clinic.templating import register_filters
+
+    register_filters(app)
+
+
+def register_cli(app: Flask) -> None:
+    from clinic.auth.cli import users_cli
+    from clinic.demo import seed_demo_command
+    from clinic.protocols.cli import protocols_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(protocols_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,9 @@
+"""JSON API v1 (bearer tokens; API.md is the contract)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from clinic.api import routes  # noqa: E402,F401  (registers the routes)

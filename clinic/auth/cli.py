@@ -1,0 +1,57 @@
+"""`flask users create|token`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from clinic.auth.models import ROLES
+from clinic.auth.services import UserError, create_user, find_user, issue_token
+from clinic.extensions import db
+
+users_cli = AppGroup("users", help="Manage staff users.")
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2 (nothing written)."""
+    db.session.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--full-name", default="", help="Name shown in the app.")
+def create_command(name: str, role: str, password_stdin: bool, full_name: str) -> None:
+    """Create a staff user."""
+    if role not in ROLES:
+        fail(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if find_user(name) is not None:
+        fail(f"a user named {name!r} already exists")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(name, role, password, full_name=full_name)
+    except UserError as error:
+        fail(str(error))
+    db.session.commit()
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@users_cli.command("token")
+@click.argument("name")
+def token_command(name: str) -> None:
+    """Print a new API token for NAME."""
+    user = find_user(name)
+    if user is None:
+        fail(f"no user named {name!r}")
+    assert user is not None
+    token = issue_token(user)
+    db.session.commit()
+    click.echo(token)

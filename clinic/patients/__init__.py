@@ -1,0 +1,1 @@
+"""Patients, diagnoses (ICD-10), measures and screenings."""

@@ -1,0 +1,1 @@
+"""Therapy protocols: the versioned catalog and its pages."""

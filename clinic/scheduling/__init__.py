@@ -1,0 +1,1 @@
+"""Sites, chairs, series and appointments: booking and the day schedule."""
