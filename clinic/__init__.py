@@ -47,6 +47,8 @@ def register_extensions(app: Flask) -> None:
     from clinic.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    # Before the sign-in gate, whose user lookup opens the transaction.
+    app.before_request(database.choose_sqlite_transaction_mode)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

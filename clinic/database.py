@@ -92,3 +92,13 @@ def overlap_kind(error: IntegrityError) -> str | None:
         return OVERLAP_CONSTRAINTS[name]
     match = _OVERLAP_RE.search(str(orig))
     return OVERLAP_CONSTRAINTS[match.group(0)] if match else None
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def choose_sqlite_transaction_mode() -> None:
+    """Take SQLite's write lock up front only for requests that may write."""
+    from flask import request
+
+    sqlite_immediate.set(request.method not in SAFE_METHODS)

@@ -66,3 +66,40 @@ def test_schedule_page_lists_chairs(signed_in) -> None:
 def test_schedule_bad_date_is_400(signed_in) -> None:
     make_site()
     assert signed_in("viewer").get("/schedule/?date=12/01/2027").status_code == 400
+
+
+def test_register_patient_form_keeps_input_and_shows_field_errors(signed_in) -> None:
+    client = signed_in("scheduler")
+    data = {
+        "mrn": "NEW-1", "given_name": "Ida", "family_name": "Lorenz", "birth_date": "1975-07-01",
+        "sex": "female", "weight_kg": "900", "height_cm": "170",
+        "diagnosis-code": "M05.79", "diagnosis-label": "Rheumatoid arthritis",
+    }
+    page = client.post("/patients/new", data=data).get_data(as_text=True)
+    assert "Weight must be 1–400 kg." in page and 'value="Lorenz"' in page
+    response = client.post("/patients/new", data={**data, "weight_kg": "71"})
+    assert response.status_code == 302
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Lorenz, Ida" in detail and "M05.79" in detail
+
+
+def test_viewer_may_not_register_patients(signed_in) -> None:
+    assert signed_in("viewer").get("/patients/new").status_code == 403
+
+
+def test_edit_patient_and_add_diagnosis(signed_in) -> None:
+    patient = make_patient(family_name="Krause")
+    client = signed_in("scheduler")
+    form = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    assert 'value="Krause"' in form
+    response = client.post(
+        f"/patients/{patient.id}/edit",
+        data={"mrn": patient.mrn, "given_name": "Alex", "family_name": "Krause", "birth_date": "1980-05-17",
+              "sex": "female", "weight_kg": "72.5", "height_cm": "175"},
+    )
+    assert response.status_code == 302
+    bad = client.post(f"/patients/{patient.id}/diagnoses", data={"code": "nonsense", "label": "x"})
+    assert "Use an ICD-10 code" in bad.get_data(as_text=True)
+    client.post(f"/patients/{patient.id}/diagnoses", data={"code": "g70.0", "label": "Myasthenia gravis"})
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "72.5 kg" in page and "G70.0" in page
