@@ -29,12 +29,12 @@ def seed_site(today: date) -> Site:
     existing_chairs = {c.label for c in site.chairs}
     for position, (label, kind) in enumerate(data.CHAIRS):
         if label not in existing_chairs:
-            db.session.add(Chair(site_id=site.id, label=label, kind=kind, position=position))
+            site.chairs.append(Chair(label=label, kind=kind, position=position))
     existing_days = {h.weekday for h in site.hours}
     opens, closes = (time.fromisoformat(t) for t in data.OPENING)
     for weekday in range(5):
         if weekday not in existing_days:
-            db.session.add(OpeningHours(site_id=site.id, weekday=weekday, opens_at=opens, closes_at=closes))
+            site.hours.append(OpeningHours(weekday=weekday, opens_at=opens, closes_at=closes))
     add_holiday_closures(site, today, today + timedelta(days=365))
     db.session.flush()
     return site

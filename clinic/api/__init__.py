@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from clinic.api import patients, routes  # noqa: E402,F401  (registers the routes)
+from clinic.api import patients, protocols, routes  # noqa: E402,F401  (registers the routes)

@@ -22,8 +22,10 @@ class DoseTarget:
     multi-day course is its own dose: ``course`` numbers the course/cycle
     (1-based), ``course_day`` is the 0-based day inside it and
     ``course_days`` how many consecutive days the course has (1 for a
-    single-day dose). ``earliest``/``latest`` is the allowed window;
-    ``earliest`` already honours every minimum gap.
+    single-day dose; the doses of a course that are not on consecutive days,
+    like rituximab's day 0 and day 14, are single-day doses of one course).
+    ``earliest``/``latest`` is the allowed window; ``earliest`` already
+    honours every minimum gap.
     """
 
     number: int
@@ -39,6 +41,12 @@ class DoseTarget:
     course_day: int = 0
     course_days: int = 1
     chair_kind: str = "any"  # "any" or "bed"
+    #: (dose number, days) pairs naming earlier doses of the same plan: wherever
+    #: such a dose ends up placed, this one must come at least ``days`` after it.
+    #: ``earliest`` honours the gaps from the *target* dates; this lets placement
+    #: keep a minimum gap (e.g. efgartigimod cycles >= 50 days start to start)
+    #: when the earlier dose was moved late inside its window.
+    min_days_after: tuple[tuple[int, int], ...] = ()
 
     @property
     def chair_minutes(self) -> int:
