@@ -56,12 +56,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from clinic.admin.views import bp as admin_bp
     from clinic.api import bp as api_bp
     from clinic.auth.views import bp as auth_bp
     from clinic.extensions import csrf
     from clinic.main.views import bp as main_bp
     from clinic.patients.views import bp as patients_bp
     from clinic.protocols.views import bp as protocols_bp
+    from clinic.scheduling.appointment_views import bp as appointments_bp
     from clinic.scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(auth_bp)
@@ -69,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(protocols_bp)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(appointments_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # token auth, never cookies
     app.register_blueprint(api_bp)
 

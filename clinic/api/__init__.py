@@ -6,4 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from clinic.api import patients, protocols, routes  # noqa: E402,F401  (registers the routes)
+from clinic.api import (  # noqa: E402,F401  (registers the routes)
+    appointments,
+    patients,
+    protocols,
+    routes,
+    schedule,
+    series,
+    sites,
+)

@@ -1,0 +1,1 @@
+"""Clinic setup for admins: site, opening hours, chairs, closures."""
