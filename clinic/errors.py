@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from clinic.auth.access import is_api_request
 from clinic.extensions import db
+from clinic.scheduling.conflicts import BookingProblem
 
 ERROR_CODES = {
     400: "bad_request",
@@ -63,6 +64,15 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         body = error_body(error.status, error.message, error.fields, error.code, **error.extra)
         return jsonify(body), error.status
+
+    @app.errorhandler(BookingProblem)
+    def _booking_problem(error: BookingProblem) -> Any:
+        db.session.rollback()
+        if is_api_request():
+            code = error.extra.pop("code", None) or ("conflict" if error.status == 409 else "invalid")
+            body = error_body(error.status, error.message, error.fields, code, **error.extra)
+            return jsonify(body), error.status
+        return render_template("error.html", status=error.status, title="Cannot book", message=error.message), error.status
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:

@@ -1,0 +1,53 @@
+"""Booking forms (the wizard's and the API's fields)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class SeriesForm(FlaskForm):
+    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient.")])
+    protocol_code = StringField("Protocol", validators=[DataRequired(message="Choose a protocol."), Length(max=64)])
+    start_date = DateField("Start date (day 0)", validators=[DataRequired(message="Enter a date like 2027-01-04.")])
+    site_id = IntegerField("Site", validators=[DataRequired(message="Choose a site.")])
+    preferred_time = TimeField("Preferred start time", validators=[Optional()],
+                               description="The time the patient usually comes, e.g. 09:00.")
+    preferred_weekday = SelectField(
+        "Preferred weekday", validators=[Optional()],
+        choices=[SelectChoice("", "No preference")] + [SelectChoice(str(i), name) for i, name in enumerate(WEEKDAYS)],
+        description="Used where the dose's window allows.",
+    )
+    preferred_chair_id = IntegerField("Preferred chair", validators=[Optional()])
+    horizon_days = IntegerField("Plan ahead (days)", default=365, validators=[Optional(), NumberRange(1, 1095)],
+                                description="Open-ended protocols are planned this far ahead.")
+    doses = IntegerField("Number of doses", validators=[Optional(), NumberRange(1, 200)],
+                         description="Leave empty for the whole protocol (or the horizon).")
+
+    def validate_start_date(self, field: DateField) -> None:
+        if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
+            raise ValidationError("Use a start date between 2000 and 2100.")
+
+
+class SingleAppointmentForm(FlaskForm):
+    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient.")])
+    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair.")])
+    start = StringField("Start", validators=[DataRequired(message="Enter a start like 2027-01-12T09:00+01:00.")])
+    duration_minutes = IntegerField("Chair time (minutes)", validators=[DataRequired(), NumberRange(5, 720)])
+    protocol_code = StringField("Protocol", validators=[Optional(), Length(max=64)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    def validate_start(self, field: StringField) -> None:
+        try:
+            value = datetime.fromisoformat(field.data or "")
+        except ValueError:
+            raise ValidationError("Use an ISO 8601 instant like 2027-01-12T09:00:00+01:00.") from None
+        if value.tzinfo is None:
+            raise ValidationError("The start needs a UTC offset, e.g. +01:00.")
+        self.start_instant = value
