@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.patients.views import bp as patients_bp
     from clinic.protocols.views import bp as protocols_bp
     from clinic.scheduling.appointment_views import bp as appointments_bp
+    from clinic.scheduling.booking_views import bp as booking_bp
     from clinic.scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(auth_bp)
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(protocols_bp)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(appointments_bp)
+    app.register_blueprint(booking_bp)
     app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)  # token auth, never cookies
     app.register_blueprint(api_bp)

@@ -51,3 +51,37 @@ class SingleAppointmentForm(FlaskForm):
         if value.tzinfo is None:
             raise ValidationError("The start needs a UTC offset, e.g. +01:00.")
         self.start_instant = value
+
+
+class MoveForm(FlaskForm):
+    day = DateField("New date", validators=[DataRequired(message="Enter a date like 2027-01-12.")])
+    start_time = TimeField("New start time", validators=[DataRequired(message="Enter a time like 09:30.")])
+    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair.")])
+
+
+class GivenForm(FlaskForm):
+    day = DateField("Given on", validators=[DataRequired(message="Enter a date like 2027-01-12.")])
+    start_time = TimeField("Started at", validators=[DataRequired(message="Enter a time like 09:30.")])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        "New status",
+        choices=[SelectChoice(s, s.replace("_", " ")) for s in
+                 ("checked_in", "in_chair", "completed", "cancelled", "no_show", "held", "scheduled")],
+    )
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)],
+                         description="Required to cancel or hold.")
+
+
+def attach_problem(form: FlaskForm, problem: Exception) -> None:
+    """Show a service's field errors on the form's fields, the rest above the form."""
+    fields = getattr(problem, "fields", {}) or {}
+    placed = False
+    for name, errors in fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(errors)
+            placed = True
+    if not placed or getattr(problem, "status", 422) == 409:
+        form.form_errors.append(getattr(problem, "message", str(problem)))

@@ -10,12 +10,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
-from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Chair, Site
+from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Chair, Closure, OpeningHours, Site
 
 
 def default_site() -> Site | None:
     """Return the first site (the one a single-site clinic has)."""
     return db.session.scalar(sa.select(Site).order_by(Site.id).limit(1))
+
+
+def find_site(site_id: int | None) -> Site | None:
+    """Return the site with ``site_id``, or the default site when it is None."""
+    return default_site() if site_id is None else db.session.get(Site, site_id)
 
 
 def sites() -> list[Site]:
@@ -71,3 +76,33 @@ def day_summary(site: Site, day: date) -> DaySummary:
         first_start=active[0].start_at if active else None,
         last_start=active[-1].start_at if active else None,
     )
+
+
+@dataclass(frozen=True)
+class DayRows:
+    """Everything the day schedule shows, loaded in four queries."""
+
+    hours: OpeningHours | None
+    closure: Closure | None
+    chairs: list[Chair]
+    appointments: list[Appointment]
+
+
+def load_day(site: Site, day: date) -> DayRows:
+    """Load a site's hours, closure, chairs and appointments for one local day.
+
+    A fixed number of queries whatever the number of chairs or appointments:
+    patients and protocols come joined to the appointments. Inactive chairs
+    are kept only when they still hold one of the day's appointments.
+    """
+    hours = db.session.scalar(
+        sa.select(OpeningHours).where(OpeningHours.site_id == site.id, OpeningHours.weekday == day.weekday())
+    )
+    closure = db.session.scalar(sa.select(Closure).where(Closure.site_id == site.id, Closure.day == day))
+    appointments = day_appointments(site, day)
+    used = {appointment.chair_id for appointment in appointments}
+    all_chairs = db.session.scalars(
+        sa.select(Chair).where(Chair.site_id == site.id).order_by(Chair.position, Chair.label)
+    )
+    chairs = [chair for chair in all_chairs if chair.active or chair.id in used]
+    return DayRows(hours=hours, closure=closure, chairs=chairs, appointments=appointments)

@@ -1,47 +1,52 @@
-"""The day schedule: each chair's appointments for one local day."""
+"""The day schedule: a chair-by-time grid for one local day, and its print view."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
-from clinic.extensions import db
+from clinic.scheduling.dayview import ScheduleQueryError, day_view, resolve_schedule_query
 from clinic.scheduling.models import Site
-from clinic.scheduling.queries import active_chairs, day_appointments, default_site, sites
+from clinic.scheduling.queries import sites
 
 bp = Blueprint("scheduling", __name__, url_prefix="/schedule")
 
+#: the single-booking page an empty slot links to, once it exists
+BOOK_ENDPOINT = "booking.single"
 
-def _parse_day(raw: str | None, tz: str) -> date:
-    if raw:
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            abort(400, "The date must look like 2027-01-12.")
-    return datetime.now(ZoneInfo(tz)).date()
+
+def _site_and_day(now: datetime) -> tuple[Site, date]:
+    """Return the requested site and day; 400 when malformed, 404 when unknown."""
+    try:
+        return resolve_schedule_query(request.args.get("site_id"), request.args.get("date"), now)
+    except ScheduleQueryError as error:
+        abort(404 if error.field is None else 400, error.message)
+
+
+def _book_endpoint() -> str | None:
+    """Return the endpoint empty slots link to, if it exists and the user may book."""
+    if BOOK_ENDPOINT in current_app.view_functions and current_user.has_role("admin", "scheduler"):
+        return BOOK_ENDPOINT
+    return None
 
 
 @bp.get("/")
 def day() -> str:
     """Show one site's chairs and appointments for a day (today by default)."""
-    site_id = request.args.get("site_id", type=int)
-    site = db.get_or_404(Site, site_id) if site_id else default_site()
-    if site is None:
-        abort(404, "No site is set up yet.")
-    shown = _parse_day(request.args.get("date"), site.timezone)
-    chairs = active_chairs(site)
-    by_chair: dict[int, list] = {chair.id: [] for chair in chairs}
-    for appointment in day_appointments(site, shown):
-        by_chair.setdefault(appointment.chair_id, []).append(appointment)
+    now = datetime.now(UTC)
+    site, shown = _site_and_day(now)
+    view = day_view(site, shown, now)
     return render_template(
-        "scheduling/day.html",
-        site=site,
-        sites=sites(),
-        day=shown,
-        prev_day=shown - timedelta(days=1),
-        next_day=shown + timedelta(days=1),
-        chairs=chairs,
-        by_chair=by_chair,
+        "scheduling/day.html", view=view, site=site, sites=sites(), book_endpoint=_book_endpoint(), now=now
     )
+
+
+@bp.get("/print")
+def print_day() -> str:
+    """Show the day as a black-and-white table by chair, for one landscape page."""
+    now = datetime.now(UTC)
+    site, shown = _site_and_day(now)
+    view = day_view(site, shown, now)
+    return render_template("scheduling/print.html", view=view, site=site, now=now)
