@@ -15,8 +15,9 @@ from clinic import demo_data as data
 from clinic.auth.services import create_user, find_user
 from clinic.extensions import db
 from clinic.patients.models import Diagnosis, Patient
+from clinic.domain.targets import Measures
 from clinic.protocols.services import current_protocol, sync_catalog
-from clinic.scheduling.models import Appointment, Chair, Closure, OpeningHours, Site
+from clinic.scheduling.models import Chair, Closure, OpeningHours, Site
 
 
 def seed_site(today: date) -> Site:
@@ -70,11 +71,11 @@ def seed_users() -> None:
             create_user(username, role, data.DEMO_PASSWORD, full_name=full_name)
 
 
-def seed_patients() -> list[Patient]:
+def seed_patients(count: int = data.PATIENT_COUNT) -> list[Patient]:
     """Create the demo patients (by MRN, once) with their diagnoses."""
-    rng = random.Random(2027)
     patients = []
-    for n in range(data.PATIENT_COUNT):
+    for n in range(count):
+        rng = random.Random(2027 + n)  # per patient: a smaller demo is a prefix of a larger one
         mrn = f"RIC-{100101 + n}"
         sex = "female" if n % 3 != 1 else "male"
         given_names = data.GIVEN_FEMALE if sex == "female" else data.GIVEN_MALE
@@ -86,7 +87,7 @@ def seed_patients() -> list[Patient]:
             patient = Patient(
                 mrn=mrn,
                 given_name=given_names[n % len(given_names)],
-                family_name=data.FAMILY[n % len(data.FAMILY)],
+                family_name=data.FAMILY[(n + 3 * (n // len(data.FAMILY))) % len(data.FAMILY)],
                 birth_date=date(1950 + rng.randrange(0, 52), rng.randrange(1, 13), rng.randrange(1, 29)),
                 sex=sex,
                 weight_kg=weight,
@@ -104,65 +105,76 @@ def seed_patients() -> list[Patient]:
     return patients
 
 
-def seed_week_appointments(site: Site, patients: list[Patient], today: date) -> int:
-    """Book a handful of first doses in the current week (Mon-Fri), once."""
-    from clinic.domain.planning import plan_doses
-    from clinic.domain.regimens import parse_regimen
-    from clinic.domain.targets import Measures
+def _day0(patient: Patient, entry: dict, monday: date, rng: random.Random) -> date:
+    """Pick day 0 (in the past year) so that a dose of the series falls in the demo week."""
+    from clinic.protocols.services import plan_entry
 
-    tz = ZoneInfo(site.timezone)
+    friday = monday + timedelta(days=4)
+    weeks_back = list(range(0, 52))
+    rng.shuffle(weeks_back)
+    measures = Measures(patient.weight_kg, patient.height_cm)
+    for back in weeks_back:
+        day0 = monday + timedelta(days=rng.randrange(0, 5)) - timedelta(weeks=back)
+        targets = plan_entry(entry, day0, measures, 60)
+        if any(monday <= t.target_date <= friday for t in targets):
+            return day0
+    return monday
+
+
+def seed_series(site: Site, patients: list[Patient], today: date, now: datetime) -> int:
+    """Book each patient's protocol through the booking service, once per patient."""
+    from clinic.scheduling.booking import SeriesRequest, book_series
+    from clinic.scheduling.conflicts import BookingProblem
+    from clinic.scheduling.models import TreatmentSeries
+
+    booked = set(db.session.scalars(sa.select(TreatmentSeries.patient_id)))
+    scheduler = find_user("scheduler")
     monday = today - timedelta(days=today.weekday())
-    closed = set(db.session.scalars(sa.select(Closure.day).where(Closure.site_id == site.id)))
-    chairs = [c for c in site.chairs if c.kind == "chair"]
+    rng = random.Random(4711)
     created = 0
-    for index, patient in enumerate(patients[:20]):
-        day = monday + timedelta(days=index % 5)
-        if day in closed:
+    for index, patient in enumerate(patients):
+        if patient.id in booked:
             continue
-        _code, _label, protocol_code = data.DIAGNOSES[index % len(data.DIAGNOSES)]
+        protocol_code = data.DIAGNOSES[index % len(data.DIAGNOSES)][2]
         protocol = current_protocol(protocol_code)
-        if protocol is None:
-            continue
-        dose = plan_doses(
-            parse_regimen(protocol.definition), day, Measures(patient.weight_kg, patient.height_cm), max_doses=1
-        )[0]
-        chair = chairs[(index // 5) % len(chairs)]
-        start = datetime.combine(day, time(8, 30) if index // 5 % 2 == 0 else time(12, 30), tz).astimezone(UTC)
-        exists = db.session.scalar(
-            sa.select(Appointment.id).where(Appointment.patient_id == patient.id, Appointment.start_at == start)
+        assert protocol is not None
+        day0 = _day0(patient, protocol.definition, monday, rng)
+        request = SeriesRequest(
+            patient_id=patient.id, protocol_code=protocol_code, start_date=day0, site_id=site.id,
+            preferred_time=time(8 + rng.randrange(0, 7), rng.choice((0, 30))),
+            horizon_days=(monday - day0).days + 42,
         )
-        if exists:
-            continue
-        end = start + timedelta(minutes=dose.infusion_minutes + dose.observation_minutes)
-        db.session.add(
-            Appointment(
-                patient_id=patient.id, site_id=site.id, chair_id=chair.id, protocol_id=protocol.id,
-                dose_number=1, phase=dose.phase, target_date=day, earliest=day, latest=day,
-                start_at=start, end_at=end, chair_free_at=end + timedelta(minutes=site.turnover_minutes),
-                dose_amount=dose.amount, dose_unit=dose.unit,
-                infusion_minutes=dose.infusion_minutes, observation_minutes=dose.observation_minutes,
-            )
-        )
+        try:
+            _series, plan = book_series(request, scheduler)
+        except BookingProblem:
+            continue  # a full demo week: this patient simply has no series
+        for appointment in plan.appointments:
+            if appointment.end_at <= now:
+                appointment.status = "completed"
+                appointment.actual_start_at = appointment.start_at
+                appointment.actual_end_at = appointment.end_at
+                appointment.administered_amount = appointment.dose_amount
         created += 1
     db.session.flush()
     return created
 
 
-def seed_demo(today: date) -> None:
+def seed_demo(today: date, now: datetime | None = None, patient_count: int = data.PATIENT_COUNT) -> None:
     """Create the whole demo clinic; running it again changes nothing."""
+    now = now or datetime.combine(today, time(7, 0), UTC)
     sync_catalog()
     seed_users()
     site = seed_site(today)
-    patients = seed_patients()
-    seed_week_appointments(site, patients, today)
+    patients = seed_patients(patient_count)
+    seed_series(site, patients, today, now)
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
     """Create the demo clinic (idempotent)."""
-    today = datetime.now(ZoneInfo(data.SITE["timezone"])).date()
-    seed_demo(today)
+    now = datetime.now(UTC)
+    seed_demo(now.astimezone(ZoneInfo(data.SITE["timezone"])).date(), now)
     db.session.commit()
     click.echo("demo clinic ready; sign in as:")
     for username, role, _name in data.USERS:

@@ -63,4 +63,4 @@ FAMILY = [
     "Lehmann", "Köhler", "Maier", "Öztürk", "Nowak", "Vogel", "Friedrich", "Günther",
     "Roth", "Keller", "Berger", "Frank", "Ludwig", "Jung", "Kaiser", "Fuchs",
 ]
-PATIENT_COUNT = 40
+PATIENT_COUNT = 150  # enough for a 12-chair room at 60-80% in the demo week
