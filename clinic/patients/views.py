@@ -18,7 +18,7 @@ from clinic.patients.forms import DiagnosisForm, PatientForm
 from clinic.patients.models import Patient
 from clinic.patients.services import DuplicateMRN, add_diagnosis, create_patient, update_patient
 from clinic.patients.queries import SORTS, search_patients
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, TreatmentSeries
 from clinic.scheduling.queries import default_site
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -54,12 +54,26 @@ def detail(patient_id: int) -> str:
     )
     upcoming = [a for a in appointments if a.end_at >= now]
     past = [a for a in appointments if a.end_at < now][::-1]
+    series = list(
+        db.session.scalars(
+            sa.select(TreatmentSeries)
+            .where(TreatmentSeries.patient_id == patient.id)
+            .options(joinedload(TreatmentSeries.protocol))
+            .order_by(TreatmentSeries.created_at.desc())
+        )
+    )
+    next_dose = {
+        s.id: next((a for a in upcoming if a.series_id == s.id and a.status not in ("cancelled", "no_show")), None)
+        for s in series
+    }
     site = default_site()
     return render_template(
         "patients/detail.html",
         patient=patient,
         upcoming=upcoming,
         past=past,
+        series=series,
+        next_dose=next_dose,
         tz=site.timezone if site else "UTC",
     )
 

@@ -221,7 +221,7 @@ def apply_move(plan: MovePlan, by: User | None, now: datetime) -> list[Change]:
         for row in touched:
             row.status = "cancelled"
         db.session.flush()
-        _place_row(moved, plan.new_start, plan.new_chair_id, turnover)
+        place_row(moved, plan.new_start, plan.new_chair_id, turnover)
         moved.status = "completed" if plan.given else restore[moved.id]
         if plan.given:
             moved.actual_start_at = plan.new_start
@@ -231,14 +231,14 @@ def apply_move(plan: MovePlan, by: User | None, now: datetime) -> list[Change]:
                 row.status = "held"
                 row.reason = f"could not be re-planned: {change.unplaced_reason}"
                 continue
-            _place_row(row, change.new_start, change.new_chair_id, turnover)
+            place_row(row, change.new_start, change.new_chair_id, turnover)
             row.target_date, row.earliest, row.latest = change.new_target, change.new_earliest, change.new_latest
             row.status = restore[row.id] if restore[row.id] != "held" else "scheduled"
             db.session.flush()
     return plan.replanned
 
 
-def _place_row(row: Appointment, start: datetime, chair_id: int, turnover: timedelta) -> None:
+def place_row(row: Appointment, start: datetime, chair_id: int, turnover: timedelta) -> None:
     minutes = timedelta(minutes=row.infusion_minutes + row.observation_minutes)
     if chair_id != row.chair_id or start != row.start_at:
         row.start_at, row.chair_id = start, chair_id
