@@ -273,6 +273,8 @@ def change_status(appointment: Appointment, status: str, reason: str, by: User |
         if conflicts:
             site = db.session.get(Site, appointment.site_id)
             raise conflict_error(conflicts, appointment.patient_id, site.timezone if site else "UTC")
+    if status == "in_chair":
+        _require_acknowledged(appointment, now)
     with overlap_guard("The slot was booked by someone else meanwhile"):
         appointment.status = status
         if reason.strip():
@@ -283,3 +285,15 @@ def change_status(appointment: Appointment, status: str, reason: str, by: User |
             appointment.actual_start_at = now
         elif status == "completed":
             appointment.actual_end_at = now
+
+
+def _require_acknowledged(appointment: Appointment, now: datetime) -> None:
+    """Refuse to start while a critical flag is unacknowledged."""
+    from clinic.monitoring.services import unacknowledged_critical
+
+    site = db.session.get(Site, appointment.site_id)
+    today = _local_day(now, site.timezone if site else "UTC")
+    pending = unacknowledged_critical(appointment, today)
+    if pending:
+        message = "Acknowledge the critical flags before starting: " + "; ".join(f.message for f in pending)
+        raise BookingProblem(message, {"status": [message]}, code="unacknowledged_flags")

@@ -1,0 +1,1 @@
+"""Screenings, flags and the nurse's infusion record."""

@@ -1,0 +1,188 @@
+"""Load the facts the flag rules need, in bulk, and compute flags.
+
+A fixed number of queries for any number of appointments: the patients'
+appointments (with drug), their observations, screenings, and the
+acknowledgements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from clinic.domain.monitoring import (
+    AppointmentFacts,
+    Flag,
+    PastInfusion,
+    PreCheck,
+    ScreeningResult,
+    flags_for_appointment,
+    flags_for_vitals,
+    followup_flags,
+    sort_flags,
+)
+from clinic.domain.news2 import VitalSigns
+from clinic.domain.policy import MonitoringPolicy
+from clinic.extensions import db
+from clinic.monitoring.models import FlagAck, Observation
+from clinic.patients.models import Screening
+from clinic.protocols.models import Protocol
+from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Site
+
+
+def rechallenge_key(past_appointment_id: int) -> str:
+    """Return the key a prescriber's rechallenge clearance is stored under."""
+    return f"clear-rechallenge:{past_appointment_id}"
+
+
+@dataclass
+class Facts:
+    """Everything known about a set of patients, loaded once."""
+
+    rows: dict[int, list[tuple[Appointment, str, str]]]  # patient -> (appointment, drug, tz)
+    grades: dict[int, int]
+    prechecks: dict[int, Observation]
+    vitals: dict[int, list[Observation]]
+    screenings: dict[int, list[ScreeningResult]]
+    policies: dict[int, MonitoringPolicy]
+    cleared: set[int]
+
+
+def _local_day(instant: datetime, tz: str) -> date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def load_facts(patient_ids: Iterable[int]) -> Facts:
+    """Load the patients' appointments, observations, screenings and clearances."""
+    ids = sorted(set(patient_ids))
+    tzs = {site_id: tz for site_id, tz in db.session.execute(sa.select(Site.id, Site.timezone))}
+    result = db.session.execute(
+        sa.select(Appointment, Protocol.drug, Protocol.definition)
+        .join(Protocol, Appointment.protocol_id == Protocol.id)
+        .where(Appointment.patient_id.in_(ids), Appointment.status.not_in(INACTIVE_STATUSES))
+        .order_by(Appointment.start_at)
+    ).all()
+    rows: dict[int, list[tuple[Appointment, str, str]]] = defaultdict(list)
+    policies: dict[int, MonitoringPolicy] = {}
+    for appointment, drug, definition in result:
+        rows[appointment.patient_id].append((appointment, drug, tzs.get(appointment.site_id, "UTC")))
+        if appointment.protocol_id not in policies:
+            policies[appointment.protocol_id] = MonitoringPolicy.from_entry(definition)
+    appointment_ids = [a.id for patient_rows in rows.values() for a, _d, _t in patient_rows]
+    observations = db.session.scalars(
+        sa.select(Observation).where(Observation.appointment_id.in_(appointment_ids)).order_by(Observation.recorded_at)
+    ).all() if appointment_ids else []
+    grades: dict[int, int] = {}
+    prechecks: dict[int, Observation] = {}
+    vitals: dict[int, list[Observation]] = defaultdict(list)
+    for observation in observations:
+        if observation.reaction_grade is not None:
+            grades[observation.appointment_id] = max(grades.get(observation.appointment_id, 0), observation.reaction_grade)
+        if observation.phase == "pre":
+            prechecks[observation.appointment_id] = observation  # the latest wins
+        else:
+            vitals[observation.appointment_id].append(observation)
+    screenings: dict[int, list[ScreeningResult]] = defaultdict(list)
+    for row in db.session.scalars(sa.select(Screening).where(Screening.patient_id.in_(ids))):
+        screenings[row.patient_id].append(ScreeningResult(row.test, row.result, row.value, row.collected_on))
+    cleared_keys = db.session.scalars(
+        sa.select(FlagAck.flag_key).where(FlagAck.action == "cleared", FlagAck.patient_id.in_(ids))
+    )
+    cleared = {int(key.rsplit(":", 1)[1]) for key in cleared_keys if key.startswith("clear-rechallenge:")}
+    return Facts(rows, grades, prechecks, vitals, screenings, policies, cleared)
+
+
+def vital_signs(observation: Observation) -> VitalSigns:
+    """Return an observation's readings for the NEWS2 rules."""
+    return VitalSigns(
+        temperature_c=observation.temperature_c, heart_rate=observation.heart_rate,
+        systolic_bp=observation.systolic_bp, diastolic_bp=observation.diastolic_bp,
+        respiratory_rate=observation.respiratory_rate, spo2=observation.spo2,
+        consciousness_alert=observation.consciousness_alert is not False,
+        on_oxygen=bool(observation.on_oxygen),
+    )
+
+
+def _history(facts: Facts, patient_id: int) -> list[PastInfusion]:
+    return [
+        PastInfusion(a.id, drug, _local_day(a.actual_start_at or a.start_at, tz), facts.grades.get(a.id),
+                     a.id in facts.cleared)
+        for a, drug, tz in facts.rows.get(patient_id, [])
+        if a.status == "completed"
+    ]
+
+
+def _flags_for(appointment: Appointment, drug: str, tz: str, facts: Facts, today: date) -> list[Flag]:
+    day = _local_day(appointment.start_at, tz)
+    same_drug = [
+        a for a, d, _t in facts.rows.get(appointment.patient_id, [])
+        if d == drug and a.start_at < appointment.start_at and a.id != appointment.id
+    ]
+    previous = max((_local_day(a.start_at, tz) for a in same_drug), default=None)
+    facts_for = AppointmentFacts(
+        appointment_id=appointment.id, patient_id=appointment.patient_id, day=day, drug=drug,
+        policy=facts.policies[appointment.protocol_id], observation_minutes=appointment.observation_minutes,
+        dose_number_of_drug=len(same_drug) + 1, previous_planned_on=previous,
+    )
+    pre = facts.prechecks.get(appointment.id)
+    precheck = PreCheck(vital_signs(pre), pre.active_infection) if pre is not None else None
+    flags = flags_for_appointment(facts_for, _history(facts, appointment.patient_id),
+                                  facts.screenings.get(appointment.patient_id, []), today, precheck)
+    for observation in facts.vitals.get(appointment.id, []):
+        flags += flags_for_vitals(vital_signs(observation), appointment.patient_id, appointment.id,
+                                  observation_id=observation.id)
+    return sort_flags(flags)
+
+
+def appointment_flags(appointments: Sequence[Appointment], today: date) -> dict[int, list[Flag]]:
+    """Return the flags of each appointment (by id); no protocol, no flags."""
+    facts = load_facts(a.patient_id for a in appointments)
+    by_id = {a.id: (drug, tz) for rows in facts.rows.values() for a, drug, tz in rows}
+    flags: dict[int, list[Flag]] = {}
+    for appointment in appointments:
+        if appointment.id in by_id:
+            drug, tz = by_id[appointment.id]
+            flags[appointment.id] = _flags_for(appointment, drug, tz, facts, today)
+        else:
+            flags[appointment.id] = []
+    return flags
+
+
+def patient_flags(patient_id: int, today: date, now: datetime) -> list[Flag]:
+    """Return a patient's active flags: upcoming appointments' and follow-up labs."""
+    facts = load_facts([patient_id])
+    flags: list[Flag] = []
+    for appointment, drug, tz in facts.rows.get(patient_id, []):
+        if appointment.end_at >= now and appointment.status not in ("completed",):
+            flags += _flags_for(appointment, drug, tz, facts, today)
+    given = [(a, tz) for a, _d, tz in facts.rows.get(patient_id, []) if a.status == "completed"]
+    for protocol_id, policy in facts.policies.items():
+        of_protocol = [_local_day(a.actual_start_at or a.start_at, tz) for a, tz in given if a.protocol_id == protocol_id]
+        flags += followup_flags(patient_id, max(of_protocol, default=None), policy,
+                                facts.screenings.get(patient_id, []), today)
+    return sort_flags(flags)
+
+
+def acknowledgements(keys: Iterable[str]) -> dict[str, FlagAck]:
+    """Return who acknowledged which of these flag keys."""
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    rows = db.session.scalars(sa.select(FlagAck).where(FlagAck.flag_key.in_(wanted), FlagAck.action == "acknowledged"))
+    return {row.flag_key: row for row in rows}
+
+
+def flag_json(flag: Flag, ack: FlagAck | None = None) -> dict[str, Any]:
+    """Return the API's F object plus its key and acknowledgement."""
+    body: dict[str, Any] = flag.to_dict()
+    body["key"] = flag.key
+    body["acknowledged"] = (
+        {"by": ack.acknowledged_by_id, "at": ack.acknowledged_at.isoformat()} if ack is not None else None
+    )
+    return body
