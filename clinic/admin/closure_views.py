@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -22,6 +22,8 @@ from clinic.admin.services import (
 from clinic.admin.views import bp
 from clinic.auth.access import roles_required
 from clinic.extensions import db
+from clinic.scheduling.closures import apply_closure_rebook, plan_closure_rebook
+from clinic.scheduling.conflicts import BookingProblem
 from clinic.scheduling.models import Closure, Site
 from clinic.templating import format_day
 
@@ -65,7 +67,7 @@ def add_closure_page(site_id: int) -> str | Response:
             flash(f"{site.name} is closed on {format_day(closure.day)} ({closure.reason}).", "success")
             if hits:
                 noun = "appointment is" if len(hits) == 1 else "appointments are"
-                flash(f"{len(hits)} {noun} booked that day and must be moved to another day.", "warning")
+                flash(f"{len(hits)} {noun} booked that day: use Rebook to move them inside their windows.", "warning")
             return _back_to_closures(site.id)
     return _closures_page(site, form)
 
@@ -103,4 +105,28 @@ def load_holidays_page(site_id: int) -> Response:
             flash(f"Added {len(added)} public {noun} ({region}) for the next 12 months.", "success")
         else:
             flash(f"All public holidays ({region}) of the next 12 months were already closures.", "info")
+    return _back_to_closures(site.id)
+
+
+@bp.route("/closures/<int:closure_id>/rebook", methods=["GET", "POST"])
+@roles_required("admin")
+def rebook_closure(closure_id: int) -> str | Response:
+    """Show where each appointment hit by a closure would go; move them on confirm."""
+    closure = db.get_or_404(Closure, closure_id)
+    site = db.get_or_404(Site, closure.site_id)
+    plan = plan_closure_rebook(site, closure.day, _site_today(site))
+    if request.method == "GET":
+        return render_template("admin/rebook.html", site=site, closure=closure, plan=plan)
+    try:
+        apply_closure_rebook(plan, current_user)
+    except BookingProblem as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for("admin.rebook_closure", closure_id=closure.id))
+    db.session.commit()
+    flash(f"Rebooked {len(plan.moves)} appointment{'s' if len(plan.moves) != 1 else ''} "
+          f"of {format_day(closure.day)}.", "success")
+    if plan.unplaced:
+        names = "; ".join(f"{row.patient.name}: {reason}" for row, reason in plan.unplaced)
+        flash(f"{len(plan.unplaced)} could not be rebooked and are on hold: {names}", "warning")
     return _back_to_closures(site.id)

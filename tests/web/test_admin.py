@@ -341,7 +341,7 @@ def test_closure_list_counts_appointments_per_day(admin, site) -> None:
     make_appointment(site, chair, FUTURE_DAY + timedelta(days=1), time(0, 30))  # local day after
     url = f"/admin/sites/{site.id}/closures"
     added = admin.post(url, data={"day": "2090-01-09", "reason": "Flood"}, follow_redirects=True)
-    assert "2 appointments are booked that day and must be moved" in added.get_data(as_text=True)
+    assert "2 appointments are booked that day: use Rebook" in added.get_data(as_text=True)
     admin.post(url, data={"day": "2090-01-11", "reason": "Power cut"})
     page = admin.get(url).get_data(as_text=True)
     assert "⚠ 2 appointments" in page and "0 appointments" in page
@@ -401,3 +401,29 @@ def test_refusal_names_at_most_ten_days(session, site) -> None:
     message = str(ChairInUse(chair, appointments, site.timezone))
     assert "12 upcoming appointments" in message and "Wed 18 Jan 2090" in message
     assert "Thu 19 Jan 2090" not in message and "and 2 more days" in message
+
+
+def test_closure_rebook_preview_and_apply(signed_in, session) -> None:
+    from datetime import date, time
+
+    from clinic.protocols.services import sync_catalog
+    from clinic.scheduling.booking import SeriesRequest, book_series
+    from clinic.scheduling.models import Closure
+    from tests.factories import make_patient, make_site
+
+    sync_catalog()
+    site = make_site(chairs=2, beds=0)
+    client = signed_in("admin")
+    _series, plan = book_series(SeriesRequest(patient_id=make_patient().id, protocol_code="natalizumab-ms",
+                                              start_date=date(2030, 1, 7), site_id=site.id,
+                                              preferred_time=time(9), doses=2), None)
+    closure = Closure(site_id=site.id, day=date(2030, 2, 4), reason="Flood")
+    session.add(closure)
+    session.flush()
+    preview = client.get(f"/admin/closures/{closure.id}/rebook").get_data(as_text=True)
+    assert "Will move" in preview and "Mon 4 Feb 2030, 09:00" in preview
+    response = client.post(f"/admin/closures/{closure.id}/rebook")
+    assert response.status_code == 302
+    second = plan.appointments[1]
+    session.refresh(second)
+    assert second.start_at.date() != date(2030, 2, 4) and second.status == "scheduled"
