@@ -6,6 +6,8 @@ books into a fork of it and leaves it unchanged. Rules where §10 is silent:
 - Day order: the preferred weekday inside the window first, then the target
   date, then the nearest day; equally near earlier and later -> later.
 - A dose never starts on or before the day of the previous placed dose.
+- ``min_days_after`` gaps count from the earlier dose's placed day (its target
+  date if unplaced); a gap to a dose not in the call is left to ``earliest``.
 - A course goes on consecutive calendar days that are all open (a closed day
   inside it, weekend or holiday, moves the whole course). Later course days
   prefer the first day's chair and start time.
@@ -20,10 +22,9 @@ books into a fork of it and leaves it unchanged. Rules where §10 is silent:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Sequence
 
 from clinic.domain.calendar import (
     WEEKDAY_NAMES,
@@ -33,11 +34,13 @@ from clinic.domain.calendar import (
     format_range,
     utc_to_local,
 )
-from clinic.domain.intervals import overlaps
+from clinic.domain.occupancy import Busy, Occupancy
 from clinic.domain.targets import DoseTarget
 
+# Occupancy and Busy moved to clinic.domain.occupancy and are re-exported here.
+__all__ = ["Busy", "Occupancy", "PlacedDose", "Placement", "Preferences", "UnplacedDose", "place"]
+
 TARGET_CHAIR_KINDS = ("any", "bed")
-Busy = tuple[int, datetime, datetime]  # (chair or patient id, start, end)
 
 
 @dataclass(frozen=True)
@@ -78,141 +81,45 @@ class Placement:
     unplaced: list[UnplacedDose]
 
 
-def _utc(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC:
-        return instant
-    if instant.tzinfo is None:
-        raise ValueError("occupancy needs aware datetimes, got a naive one")
-    # One shared tzinfo lets datetime comparisons skip utcoffset() calls.
-    return instant.astimezone(UTC)
-
-
-def _checked(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    start, end = _utc(start), _utc(end)
-    if end < start:
-        raise ValueError(f"busy interval ends before it starts: {start} > {end}")
-    return start, end
-
-
-class _Timeline:
-    """Sorted busy intervals of one chair or patient; overlapping ones are merged."""
-
-    __slots__ = ("starts", "ends")
-
-    def __init__(self) -> None:
-        self.starts: list[datetime] = []
-        self.ends: list[datetime] = []
-
-    @classmethod
-    def build(cls, intervals: list[tuple[datetime, datetime]]) -> _Timeline:
-        """Build from intervals in one sorted pass."""
-        timeline = cls()
-        starts, ends = timeline.starts, timeline.ends
-        for start, end in sorted(intervals):
-            # In start order only the last kept interval can overlap this one.
-            if starts and overlaps(starts[-1], ends[-1], start, end):
-                ends[-1] = max(ends[-1], end)
-            else:
-                starts.append(start)
-                ends.append(end)
-        return timeline
-
-    def add(self, start: datetime, end: datetime) -> None:
-        """Insert [start, end), merging it with the intervals it overlaps."""
-        # Disjoint intervals have sorted ends too, so one bisect finds the
-        # first interval that could overlap.
-        first = last = bisect_right(self.ends, start)
-        while last < len(self.starts) and overlaps(self.starts[last], self.ends[last], start, end):
-            start, end = min(start, self.starts[last]), max(end, self.ends[last])
-            last += 1
-        self.starts[first:last] = [start]
-        self.ends[first:last] = [end]
-
-    def is_free(self, start: datetime, end: datetime) -> bool:
-        """Return True if nothing here overlaps [start, end)."""
-        index = bisect_right(self.ends, start)
-        if index == len(self.starts):
-            return True
-        return not overlaps(self.starts[index], self.ends[index], start, end)
-
-
-def _index(rows: Iterable[Busy]) -> dict[int, _Timeline]:
-    grouped: dict[int, list[tuple[datetime, datetime]]] = {}
-    for key, start, end in rows:
-        grouped.setdefault(key, []).append(_checked(start, end))
-    return {key: _Timeline.build(intervals) for key, intervals in grouped.items()}
-
-
-class Occupancy:
-    """What is already booked at a site: busy intervals per chair and patient, starts.
-
-    Chair intervals are appointment rows as stored (chair time, without
-    turnover); placement keeps the site's turnover gap on both sides of them.
-    """
-
-    def __init__(self, parent: Occupancy | None = None) -> None:
-        self._parent = parent
-        self._chairs: dict[int, _Timeline] = {}
-        self._patients: dict[int, _Timeline] = {}
-        self._starts: list[datetime] = []
-
-    @classmethod
-    def from_busy(
-        cls,
-        chair_busy: Iterable[Busy] = (),
-        patient_busy: Iterable[Busy] = (),
-        starts: Iterable[datetime] = (),
-    ) -> Occupancy:
-        """Build from (chair_id, start, end), (patient_id, start, end) and start instants."""
-        occupancy = cls()
-        occupancy._chairs = _index(chair_busy)
-        occupancy._patients = _index(patient_busy)
-        occupancy._starts = sorted(_utc(start) for start in starts)
-        return occupancy
-
-    def fork(self) -> Occupancy:
-        """Return a child that sees everything booked here and books only into itself."""
-        return Occupancy(parent=self)
-
-    def add(self, chair_id: int, patient_id: int, start: datetime, end: datetime) -> None:
-        """Book one appointment: its chair, its patient and its start."""
-        start, end = _checked(start, end)
-        self._chairs.setdefault(chair_id, _Timeline()).add(start, end)
-        self._patients.setdefault(patient_id, _Timeline()).add(start, end)
-        self._starts.insert(bisect_right(self._starts, start), start)
-
-    def chair_free(self, chair_id: int, start: datetime, end: datetime) -> bool:
-        """Return True if the chair has nothing booked overlapping [start, end)."""
-        timeline = self._chairs.get(chair_id)
-        if timeline is not None and not timeline.is_free(start, end):
-            return False
-        return self._parent is None or self._parent.chair_free(chair_id, start, end)
-
-    def patient_free(self, patient_id: int, start: datetime, end: datetime) -> bool:
-        """Return True if the patient is nowhere else during [start, end)."""
-        timeline = self._patients.get(patient_id)
-        if timeline is not None and not timeline.is_free(start, end):
-            return False
-        return self._parent is None or self._parent.patient_free(patient_id, start, end)
-
-    def starts_between(self, start: datetime, end: datetime) -> int:
-        """Return how many infusions start in [start, end)."""
-        own = bisect_left(self._starts, end) - bisect_left(self._starts, start)
-        return own + (self._parent.starts_between(start, end) if self._parent else 0)
-
-
 # Why a day could not take a dose, weakest first: the strongest one seen is
 # reported, as it is the one a person could act on.
 HOURS, CAPACITY, PATIENT, CHAIR, NO_CHAIRS = range(5)
 CLOSED = -1  # a closed day is not "full": kept apart from the ranking
 Outcome = tuple[int, date]  # (why not, which day of the unit)
 Span = tuple[date, date]  # first and last possible start day
+_Booked = list[PlacedDose] | str  # a unit's placed doses, or why it fits nowhere
 
 
 @dataclass(frozen=True)
 class _Spot:
     chair_id: int
     start: datetime
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """A minimum gap to an earlier dose, as the first start day it allows a unit."""
+
+    start: date
+    days: int
+    number: int
+    anchor: date  # the earlier dose's placed day, or its target date if unplaced
+    placed: bool
+
+    def text(self) -> str:
+        """Say the gap in staff words."""
+        where = "placed on" if self.placed else "(unplaced), target"
+        day = format_day(self.anchor)
+        return f"must be ≥ {self.days} days after dose {self.number} {where} {day}"
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What bounds a unit's start day: the days left, the previous placed day, a gap."""
+
+    span: Span
+    after: date | None
+    gap: _Gap | None  # only a gap that starts the span later than anything else
 
 
 @dataclass(frozen=True)
@@ -231,6 +138,25 @@ class _Unit:
             first = max(first, after + timedelta(days=1))
         return first, last
 
+    def limits(self, after: date | None, gap: _Gap | None) -> _Limits:
+        """Return the start days the windows, the previous dose and a gap leave."""
+        first, last = self.start_range(after)
+        if gap is None or gap.start <= first:
+            return _Limits((first, last), after, None)
+        return _Limits((gap.start, last), after, gap)
+
+    def gap(self, anchors: dict[int, tuple[date, bool]]) -> _Gap | None:
+        """Return the gap to a dose outside the unit that allows the latest start."""
+        inside = {target.number for target in self.targets}
+        gaps = [
+            _Gap(day + timedelta(days=days - offset), days, number, day, placed)
+            for target, offset in zip(self.targets, self.offsets)
+            for number, days in target.min_days_after
+            if number not in inside and number in anchors
+            for day, placed in [anchors[number]]
+        ]
+        return max(gaps, key=lambda gap: (gap.start, gap.days, -gap.number), default=None)
+
 
 def _units(targets: Sequence[DoseTarget]) -> list[_Unit]:
     """Group the days of each multi-day course; order the units by dose number."""
@@ -246,9 +172,22 @@ def _units(targets: Sequence[DoseTarget]) -> list[_Unit]:
         offsets = tuple(target.course_day - group[0].course_day for target in group)
         if len(set(offsets)) != len(offsets):
             raise ValueError(f"course {group[0].course}: two doses on one course day")
+        _check_course_gaps(group)
         units.append(_Unit(tuple(group), offsets))
     units.sort(key=lambda unit: (min(t.number for t in unit.targets), unit.targets[0].target_date))
     return units
+
+
+def _check_course_gaps(course: list[DoseTarget]) -> None:
+    """Refuse a course whose own day offsets break a min_days_after gap inside it."""
+    days = {target.number: target.course_day for target in course}
+    for target in course:
+        for number, gap in target.min_days_after:
+            if number in days and target.course_day - days[number] < gap:
+                raise ValueError(
+                    f"dose {target.number}: course day {target.course_day} is under {gap} days"
+                    f" after dose {number} of the same course"
+                )
 
 
 def _label_key(chair: Chair) -> tuple[tuple[tuple[int, int | str], ...], int]:
@@ -338,10 +277,10 @@ class _Planner:
                 wanted_chair = found.chair_id
         return spots
 
-    def place_unit(self, unit: _Unit, after: date | None) -> list[PlacedDose] | str:
+    def place_unit(self, unit: _Unit, after: date | None, gap: _Gap | None) -> _Booked:
         """Book every day of a unit, or return why it fits nowhere in its window."""
-        span = unit.start_range(after)
-        target, weekday = unit.targets[0].target_date, self.preferences.weekday
+        limits = unit.limits(after, gap)
+        span, target, weekday = limits.span, unit.targets[0].target_date, self.preferences.weekday
         days = [span[0] + timedelta(days=n) for n in range((span[1] - span[0]).days + 1)]
         days.sort(key=lambda d: (d.weekday() != weekday, abs((d - target).days), d < target))
         outcomes: dict[date, Outcome] = {}
@@ -350,11 +289,13 @@ class _Planner:
             if isinstance(found, tuple):
                 outcomes[start_day] = found
                 continue
-            moved = self.moved_reason(unit, start_day, outcomes, span, after)
+            moved = self.moved_reason(unit, start_day, outcomes, limits)
             return [
                 self.book(dose, start_day + timedelta(days=offset), spot, moved)
                 for dose, offset, spot in zip(unit.targets, unit.offsets, found)
             ]
+        if limits.gap is not None:
+            return self.gap_reason(unit, span, outcomes, limits.gap)
         return self.unplaced_reason(unit, span, outcomes, after)
 
     def book(self, target: DoseTarget, day: date, spot: _Spot, moved: str | None) -> PlacedDose:
@@ -403,17 +344,34 @@ class _Planner:
             return f"no {size} consecutive open days starting in window {window}"
         return f"closed every day of the window {window}"
 
+    def gap_reason(self, unit: _Unit, span: Span, outcomes: dict[date, Outcome], gap: _Gap) -> str:
+        """Say why no start day that a minimum gap leaves in the window worked."""
+        first, size = unit.targets[0], len(unit.targets)
+        course = f"course of {size} days: " if size > 1 else ""
+        lead, window = f"{course}{gap.text()}: ", format_range(*unit.start_range(None))
+        if span[0] > span[1]:
+            return f"{lead}no day left in window {window}"
+        failures = [code for code, _ in outcomes.values() if code != CLOSED]
+        if failures:
+            failure = self.failure_text(first, max(failures))
+            return f"{lead}{failure} on every day left in window {window}"
+        if size > 1:
+            return f"{lead}no {size} consecutive open days left in window {window}"
+        return f"{lead}no open day left in window {window}"
+
     def moved_reason(
-        self, unit: _Unit, day: date, outcomes: dict[date, Outcome], span: Span, after: date | None
+        self, unit: _Unit, day: date, outcomes: dict[date, Outcome], limits: _Limits
     ) -> str:
         """Say in staff words why a unit starts off its target date."""
-        first = unit.targets[0]
+        first, span, after, gap = unit.targets[0], limits.span, limits.after, limits.gap
         target, weekday = first.target_date, self.preferences.weekday
         early, late = (first.earliest - target).days, (first.latest - target).days
         window = f"{'−' if early <= 0 else '+'}{abs(early)}/{'+' if late >= 0 else '−'}{abs(late)}"
         moved, was = f"→ {format_day(day)} (window {window})", f"target {format_day(target)}"
         if weekday is not None and day.weekday() == weekday != target.weekday():
             return f"preferred weekday {WEEKDAY_NAMES[weekday]}: {was} {moved}"
+        if gap is not None and target < span[0]:
+            return f"{was} too close: {gap.text()} {moved}"
         if after is not None and target <= after:
             return f"{was} not after the previous dose on {format_day(after)} {moved}"
         if not span[0] <= target <= span[1]:
@@ -439,12 +397,15 @@ def place(
     placed: list[PlacedDose] = []
     unplaced: list[UnplacedDose] = []
     after: date | None = None  # the last placed day: later doses go after it
+    # Where each dose is for min_days_after: its target date until it is placed.
+    anchors = {target.number: (target.target_date, False) for target in targets}
     for unit in _units(targets):
-        outcome = planner.place_unit(unit, after)
+        outcome = planner.place_unit(unit, after, unit.gap(anchors))
         if isinstance(outcome, str):
             unplaced.extend(UnplacedDose(target, outcome) for target in unit.targets)
         else:
             placed.extend(outcome)
+            anchors.update((dose.target.number, (dose.day, True)) for dose in outcome)
             after = outcome[-1].day
     placed.sort(key=lambda dose: dose.target.number)
     unplaced.sort(key=lambda dose: dose.target.number)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from clinic.domain.calendar import Chair as CalendarChair
 from clinic.domain.calendar import SiteCalendar
-from clinic.domain.placement import Occupancy
+from clinic.domain.occupancy import Occupancy
 from clinic.extensions import db
 from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Chair, Closure, OpeningHours, Site
 from clinic.scheduling.queries import local_day_bounds

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -385,7 +385,110 @@ def test_weekly_nine_oclock_series_stays_nine_across_clock_change() -> None:
     assert [p.start.hour for p in result.placed] == [8, 8, 7, 7]
 
 
-# -- occupancy and determinism -------------------------------------------------
+# -- minimum gaps to earlier doses (min_days_after) ---------------------------
+
+
+# Efgartigimod-like: cycle 2 starts >= 50 days after cycle 1 started; its target
+# is exactly 50 days on, Tue 2 Mar 2027, and its earliest is that target.
+MAR = {n: date(2027, 3, n) for n in range(1, 6)}
+GAP = "must be ≥ 50 days after dose 1 placed on Wed 13 Jan 2027"
+TOO_CLOSE = f"target Tue 2 Mar 2027 too close: {GAP} →"
+
+
+@pytest.mark.parametrize(
+    ("closed", "window", "full", "cycle_1", "cycle_2", "reason"),
+    [
+        # Cycle 1 on its target: the gap holds on cycle 2's target.
+        (set(), (0, 3), (), MON, MAR[2], None),
+        # Cycle 1 pushed +2 by a closure: cycle 2 moves at least 2 later too,
+        ({MON, TUE}, (0, 3), (), WED, MAR[4], f"{TOO_CLOSE} Thu 4 Mar 2027 (window −0/+3)"),
+        # ... even where its window reaches earlier than the gap.
+        ({MON, TUE, MAR[4]}, (3, 3), (), WED, MAR[5], f"{TOO_CLOSE} Fri 5 Mar 2027 (window −3/+3)"),
+        # Too tight a window, or no usable day left in it: unplaced, saying why.
+        ({MON, TUE}, (0, 1), (), WED, None, f"{GAP}: no day left in window 2–3 Mar 2027"),
+        ({MON, TUE, MAR[4], MAR[5]}, (0, 3), (), WED, None,
+         f"{GAP}: no open day left in window 2–5 Mar 2027"),
+        ({MON, TUE}, (0, 3), (MAR[4], MAR[5]), WED, None,
+         f"{GAP}: no free chair on every day left in window 2–5 Mar 2027"),
+        # Cycle 1 unplaced: the gap counts from its target date (so not Mon 1 Mar).
+        ({MON, TUE, WED, THU, MAR[2], MAR[3]}, (3, 3), (), None, MAR[4],
+         "target Tue 2 Mar 2027 closed → Thu 4 Mar 2027 (window −3/+3)"),
+    ],
+)  # fmt: skip
+def test_min_days_after_counts_from_the_placed_earlier_dose(
+    closed: set[date],
+    window: tuple[int, int],
+    full: tuple[date, ...],
+    cycle_1: date | None,
+    cycle_2: date | None,
+    reason: str | None,
+) -> None:
+    second = replace(dose(2, MON + timedelta(days=50), *window), min_days_after=((1, 50),))
+    rows = [row for day in full for row in busy_all_day(day, (1, 2, 3, 9))]
+    calendar, occupancy = site(closures=frozenset(closed)), Occupancy.from_busy(rows)
+    result = run([dose(1, MON, 0, 3), second], calendar, occupancy)
+    outcomes = {p.target.number: (p.day, p.moved_reason) for p in result.placed}
+    outcomes |= {u.target.number: (None, u.reason) for u in result.unplaced}
+    assert outcomes[1][0] == cycle_1
+    assert outcomes[2] == (cycle_2, reason)
+
+
+def test_min_days_after_a_dose_not_in_the_call_is_left_to_earliest() -> None:
+    alone = replace(dose(2, MAR[2]), min_days_after=((1, 50),))  # dose 1 was given already
+    result = run([alone], site(closures=frozenset({MAR[2], MAR[3]})))
+    assert result.placed[0].day == MAR[1]
+
+
+def alemtuzumab_like(course_2_after: int) -> list[DoseTarget]:
+    """Build course 1 (5 days from MON) and course 2 (3 days, >= 365 days after dose 1)."""
+    first_day = MON + timedelta(days=365)  # Tue 11 Jan 2028
+    course_2 = [
+        replace(
+            dose(6 + n, first_day + timedelta(days=n), 0, course_2_after, course=2, course_day=n,
+                 course_days=3),
+            min_days_after=((1, 365), (5, 1)) if n == 0 else ((5 + n, 1),),
+        )
+        for n in range(3)
+    ]  # fmt: skip
+    course_1 = course(MON, 5)
+    course_1[1:] = [replace(d, min_days_after=((d.number - 1, 1),)) for d in course_1[1:]]
+    return course_1 + course_2
+
+
+@pytest.mark.parametrize(
+    ("course_2_after", "expected_days", "reason"),
+    [
+        (7, [date(2028, 1, 18), date(2028, 1, 19), date(2028, 1, 20)],
+         "target Tue 11 Jan 2028 too close: must be ≥ 365 days after dose 1 placed on"
+         " Mon 18 Jan 2027 → Tue 18 Jan 2028 (window −0/+7)"),
+        (5, [], "course of 3 days: must be ≥ 365 days after dose 1 placed on Mon 18 Jan 2027:"
+         " no day left in window 11–16 Jan 2028"),
+    ],
+)  # fmt: skip
+def test_course_2_counts_from_where_course_1_started(
+    course_2_after: int, expected_days: list[date], reason: str
+) -> None:
+    # A closure on Wed moves course 1 to Mon 18-Fri 22 Jan 2027.
+    result = run(alemtuzumab_like(course_2_after), site(closures=frozenset({WED})))
+    assert [p.day for p in result.placed][:5] == [NEXT_MON + timedelta(days=n) for n in range(5)]
+    assert [p.day for p in result.placed][5:] == expected_days
+    if expected_days:
+        assert result.placed[5].moved_reason == reason
+        assert [p.moved_reason for p in result.placed[6:]] == [reason, reason]
+    else:
+        assert [(u.target.number, u.reason) for u in result.unplaced] == [
+            (number, reason) for number in (6, 7, 8)
+        ]
+
+
+def test_course_whose_own_days_break_a_gap_raises() -> None:
+    days = course(MON, 2)
+    days[1] = replace(days[1], min_days_after=((1, 2),))
+    with pytest.raises(ValueError, match="under 2 days after dose 1 of the same course"):
+        run(days)
+
+
+# -- occupancy, determinism, input --------------------------------------------
 
 
 def test_place_does_not_change_the_occupancy_passed_in() -> None:
@@ -399,53 +502,6 @@ def test_same_input_same_output() -> None:
     targets = [dose(n, MON + timedelta(weeks=n), 3, 3) for n in range(1, 6)]
     occupancy = Occupancy.from_busy(busy_all_day(date(2027, 1, 25), (1, 3)))
     assert run(targets, occupancy=occupancy) == run(targets, occupancy=occupancy)
-
-
-START, END = datetime(2027, 1, 13, 10, tzinfo=UTC), datetime(2027, 1, 13, 12, tzinfo=UTC)
-HOUR = timedelta(hours=1)
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "free"),
-    [
-        (START - 3 * HOUR, START - 2 * HOUR, True),  # before
-        (START - HOUR, START, True),  # touching before
-        (START - HOUR, START + HOUR, False),  # overlapping start
-        (START - HOUR, END + HOUR, False),  # containing
-        (START, END, False),  # identical
-        (START + HOUR, END + HOUR, False),  # overlapping end
-        (END, END + HOUR, True),  # touching after
-        (END + HOUR, END + 2 * HOUR, True),  # after
-    ],
-)
-def test_occupancy_interval_cases(start: datetime, end: datetime, free: bool) -> None:
-    occupancy = Occupancy.from_busy([(1, START, END)], [(PATIENT, START, END)])
-    assert occupancy.chair_free(1, start, end) is free
-    assert occupancy.patient_free(PATIENT, start, end) is free
-    assert occupancy.chair_free(2, start, end)
-
-
-def test_occupancy_merges_overlapping_input() -> None:
-    rows = [(1, START, START + HOUR), (1, START + HOUR / 2, END), (1, START, END)]
-    occupancy = Occupancy.from_busy(rows)
-    assert not occupancy.chair_free(1, END - HOUR / 4, END)
-    assert occupancy.chair_free(1, END, END + HOUR)
-
-
-def test_occupancy_fork_sees_parent_and_keeps_its_own() -> None:
-    parent = Occupancy.from_busy(starts=[START])
-    child = parent.fork()
-    child.add(1, PATIENT, END, END + HOUR)
-    assert child.starts_between(START, END + HOUR) == 2
-    assert parent.starts_between(START, END + HOUR) == 1
-    assert parent.chair_free(1, END, END + HOUR) and not child.chair_free(1, END, END + HOUR)
-
-
-def test_occupancy_rejects_naive_and_reversed_intervals() -> None:
-    with pytest.raises(ValueError, match="naive"):
-        Occupancy.from_busy([(1, datetime(2027, 1, 13, 10), datetime(2027, 1, 13, 11))])
-    with pytest.raises(ValueError, match="ends before"):
-        Occupancy.from_busy([(1, END, START)])
 
 
 def test_unknown_chair_kind_on_a_target_raises() -> None:

@@ -1,4 +1,8 @@
-"""Placement properties over random calendars, targets and existing bookings."""
+"""Placement properties over random calendars, targets and existing bookings.
+
+Random series of hand-made targets, then real plans from the catalog
+(``plan_doses``) around random closures and bookings.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from hypothesis import strategies as st
 from clinic.domain.calendar import Chair, SiteCalendar, local_to_utc
 from clinic.domain.intervals import overlaps
 from clinic.domain.placement import Occupancy, Placement, Preferences, place
-from clinic.domain.targets import DoseTarget
+from clinic.domain.planning import plan_doses
+from clinic.domain.regimens import load_catalog, parse_regimen
+from clinic.domain.targets import DoseTarget, Measures
 
 PATIENT = 1
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC")
@@ -22,6 +28,11 @@ HORIZON_DAYS = 60
 CHAIR_KIND_MIX = ("chair", "chair", "chair", "bed")
 LABELS = ("A", "B", "Chair 2", "Chair 10")
 Busy = tuple[int, datetime, datetime]
+Gaps = tuple[tuple[int, int], ...]
+REGIMENS = {entry["code"]: parse_regimen(entry) for entry in load_catalog()}
+# Minimum gaps from course starts (efgartigimod, alemtuzumab, rituximab RA), between
+# doses (ocrelizumab), and multi-day courses (alemtuzumab, IVIG).
+REAL_CODES = ("efgartigimod-mg", "alemtuzumab-ms", "ocrelizumab-ms", "ivig-dm", "rituximab-ra")
 # Drawing a scenario costs more than checking it: a few tests each checking
 # several properties keep the suite well under a minute.
 pytestmark = pytest.mark.slow
@@ -69,10 +80,22 @@ def calendars(draw: st.DrawFn, first_day: date) -> SiteCalendar:
 
 
 @st.composite
+def gaps_before(draw: st.DrawFn, targets: list[DoseTarget], day: date) -> Gaps:
+    """Draw min_days_after pairs to earlier targets, about as long as their target gaps."""
+    pairs: dict[int, int] = {}
+    for _ in range(draw(st.integers(0, 2)) if targets else 0):
+        earlier = targets[draw(st.integers(0, len(targets) - 1))]
+        days = (day - earlier.target_date).days + draw(st.integers(-3, 3))
+        pairs[earlier.number] = max(1, days)
+    return tuple(sorted(pairs.items()))
+
+
+@st.composite
 def series(draw: st.DrawFn, first_day: date) -> list[DoseTarget]:
     targets: list[DoseTarget] = []
     day = first_day + timedelta(days=draw(st.integers(0, 6)))
     for course_number in range(1, draw(st.integers(1, 6)) + 1):
+        gaps = draw(gaps_before(targets, day))
         days = draw(st.sampled_from((1, 1, 1, 1, 2, 3, 5)))
         before, after = draw(st.integers(0, 7)), draw(st.integers(0, 7))
         minutes = {
@@ -88,6 +111,8 @@ def series(draw: st.DrawFn, first_day: date) -> list[DoseTarget]:
                     earliest=target - timedelta(days=before), latest=target + timedelta(days=after),
                     amount=1.0, unit="mg", course=course_number, course_day=course_day,
                     course_days=days, **minutes,  # type: ignore[arg-type]
+                    # Later course days: one day after the day before, as planning does.
+                    min_days_after=((len(targets), 1),) if course_day else gaps,
                 )
             )  # fmt: skip
         day += timedelta(days=days + draw(st.integers(0, 10)))
@@ -179,6 +204,16 @@ def check_every_target_accounted_for(scenario: Scenario, result: Placement) -> N
     assert all(dose.reason for dose in result.unplaced)
 
 
+def check_min_days_after(scenario: Scenario, result: Placement) -> None:
+    """Every placed dose is at least its gaps after where the named doses ended up."""
+    # An unplaced dose counts from its target date.
+    where = {target.number: target.target_date for target in scenario.targets}
+    where |= {dose.target.number: dose.day for dose in result.placed}
+    for dose in result.placed:
+        for number, days in dose.target.min_days_after:
+            assert dose.day >= where[number] + timedelta(days=days), (dose, number, days)
+
+
 def check_courses_never_split(result: Placement) -> None:
     placed_by_course: dict[int, list[date]] = {}
     for dose in result.placed:
@@ -197,6 +232,7 @@ def test_never_double_books_and_stays_inside_windows_and_hours(scenario: Scenari
     check_no_double_booking(scenario, result)
     check_start_capacity(scenario, result)
     check_inside_window_hours_and_open_days(scenario, result)
+    check_min_days_after(scenario, result)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -209,3 +245,61 @@ def test_accounts_for_every_target_deterministically(scenario: Scenario) -> None
     assert first == scenario.run()
     check_every_target_accounted_for(scenario, first)
     check_courses_never_split(first)
+
+
+@st.composite
+def near(draw: st.DrawFn, targets: list[DoseTarget], spread: int) -> date:
+    """Draw a day a few days from a random target's date."""
+    target = draw(st.sampled_from(targets))
+    return target.target_date + timedelta(days=draw(st.integers(-spread, spread)))
+
+
+@st.composite
+def real_scenarios(draw: st.DrawFn) -> Scenario:
+    """Draw a real plan of a catalog regimen, closures and bookings around its targets."""
+    code = draw(st.sampled_from(REAL_CODES))
+    day0 = draw(st.sampled_from(FIRST_DAYS)) + timedelta(days=draw(st.integers(0, 6)))
+    measures = Measures(weight_kg=draw(st.integers(45, 140)), height_cm=170)
+    targets = plan_doses(REGIMENS[code], day0, measures, max_doses=draw(st.integers(1, 14)))
+    zone, closes = draw(st.sampled_from(ZONES)), draw(st.sampled_from((16, 18, 20)))
+    open_days = [*range(5), *draw(st.sets(st.sampled_from((5, 6))))]  # weekends sometimes
+    kinds = draw(st.lists(st.sampled_from(CHAIR_KIND_MIX), min_size=1, max_size=3))
+    chairs = tuple(
+        Chair(n + 1, f"Chair {n + 1}", kind)  # type: ignore[arg-type]
+        for n, kind in enumerate(kinds)
+    )
+    calendar = SiteCalendar(
+        timezone=zone,
+        hours={weekday: (time(8), time(closes)) for weekday in open_days},
+        closures=frozenset(draw(st.lists(near(targets, 4), max_size=12))),
+        turnover_minutes=15,
+        max_starts_per_slot=draw(st.integers(1, 2)),
+        chairs=chairs,
+    )
+    chair_busy = [
+        (draw(st.integers(1, len(chairs))), local_to_utc(day, time(8), zone),
+         local_to_utc(day, time(draw(st.integers(9, 20))), zone))
+        for day in draw(st.lists(near(targets, 3), max_size=12))
+    ]  # fmt: skip
+    return Scenario(
+        calendar=calendar,
+        targets=targets,
+        chair_busy=chair_busy,
+        patient_busy=[],
+        starts=[start for _, start, _ in chair_busy],
+        preferences=Preferences(weekday=draw(st.none() | st.integers(0, 4))),
+    )
+
+
+# 500 examples: the file stays under ~25 s; plans are cheap, drawing is not.
+@settings(max_examples=500, deadline=None)
+@given(real_scenarios())
+def test_real_plans_keep_every_rule_and_minimum_gap(scenario: Scenario) -> None:
+    result = scenario.run()
+    assert result == scenario.run()
+    check_every_target_accounted_for(scenario, result)
+    check_no_double_booking(scenario, result)
+    check_start_capacity(scenario, result)
+    check_inside_window_hours_and_open_days(scenario, result)
+    check_courses_never_split(result)
+    check_min_days_after(scenario, result)
