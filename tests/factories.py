@@ -49,3 +49,48 @@ def make_site(chairs: int = 4, beds: int = 1, **fields: Any) -> Site:
         db.session.add(OpeningHours(site_id=site.id, weekday=weekday, opens_at=time(8), closes_at=time(18)))
     db.session.flush()
     return site
+
+
+# make_appointment (appended; imports kept here so earlier sections stay untouched)
+from datetime import datetime, timedelta  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from clinic.scheduling.models import Appointment  # noqa: E402
+
+
+def make_appointment(
+    site: Site,
+    start: datetime,
+    chair: Chair | None = None,
+    patient: Patient | None = None,
+    infusion_minutes: int = 60,
+    observation_minutes: int = 30,
+    **fields: Any,
+) -> Appointment:
+    """Book one appointment; a naive ``start`` is read as the site's local time."""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=ZoneInfo(site.timezone))
+    if chair is None:
+        chair = db.session.scalars(sa.select(Chair).where(Chair.site_id == site.id).order_by(Chair.position)).first()
+        assert chair is not None, "the site has no chairs"
+    end = start + timedelta(minutes=infusion_minutes + observation_minutes)
+    values: dict[str, Any] = {
+        "patient_id": (patient or make_patient()).id,
+        "site_id": site.id,
+        "chair_id": chair.id,
+        "start_at": start,
+        "end_at": end,
+        "chair_free_at": end + timedelta(minutes=site.turnover_minutes),
+        "infusion_minutes": infusion_minutes,
+        "observation_minutes": observation_minutes,
+        "dose_amount": 300.0,
+        "dose_unit": "mg",
+        "dose_number": 1,
+    }
+    values.update(fields)
+    appointment = Appointment(**values)
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment

@@ -7,7 +7,6 @@ below ``day_view`` is pure: rows and ``now`` in, plain dataclasses out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,64 +14,31 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clinic.domain.calendar import SiteCalendar
+from clinic.scheduling.dayargs import EARLIEST_DAY, LATEST_DAY
 from clinic.scheduling.models import Appointment, Chair, Site
-from clinic.scheduling.queries import DayRows, find_site, load_day
+from clinic.scheduling.queries import DayRows, load_day
 
 #: grid column of the first slot; column 1 holds the chair labels
 FIRST_SLOT_COLUMN = 2
 #: a lane stacks overlapping blocks (a cancelled one under its rebooking) up to this many rows
 MAX_LANE_ROWS = 6
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2999, 12, 31)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-Flag = Mapping[str, Any]
+#: a flag as the monitoring rules give it: a mapping or an object with `severity` and `message`
+Flag = Any
 
-
-class ScheduleQueryError(ValueError):
-    """A schedule request naming no usable site or date.
-
-    ``field`` names the malformed parameter; None means the request was
-    well formed but names nothing that exists (a 404).
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def _parse_site_id(raw: str | None) -> int | None:
-    if raw is None or not raw.strip():
-        return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 9:
-        raise ScheduleQueryError("The site must be given by its number, e.g. site_id=1.", "site_id")
-    return int(raw)
-
-
-def _parse_day(raw: str | None) -> date | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        if not _ISO_DAY.fullmatch(raw.strip()):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ScheduleQueryError("The date must look like 2027-01-12 (year-month-day).", "date") from None
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ScheduleQueryError("The date must lie between the years 1900 and 2999.", "date")
-    return day
-
-
-def resolve_schedule_query(site_raw: str | None, date_raw: str | None, now: datetime) -> tuple[Site, date]:
-    """Return the site (the first by default) and the local day (today there by default)."""
-    site_id = _parse_site_id(site_raw)
-    day = _parse_day(date_raw)
-    site = find_site(site_id)
-    if site is None:
-        raise ScheduleQueryError("No site is set up yet." if site_id is None else f"There is no site {site_id}.")
-    return site, day or now.astimezone(ZoneInfo(site.timezone)).date()
+#: status -> (symbol, words): the status is always written out, never colour alone
+STATUS_LABELS = {
+    "scheduled": ("○", "scheduled"),
+    "checked_in": ("◐", "checked in"),
+    "in_chair": ("●", "in chair"),
+    "completed": ("✓", "completed"),
+    "cancelled": ("✕", "cancelled"),
+    "no_show": ("⊘", "no-show"),
+    "held": ("‖", "held"),
+}
+#: flag severity -> symbol shown before the flag's message
+FLAG_SYMBOLS = {"critical": "‼", "warning": "⚠", "info": "ℹ"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +63,7 @@ class Cell:
     """One slot of a lane: free to book, or taken by an appointment or its turnover."""
 
     column: int
-    start: datetime
+    start: datetime  # in the site's local time, with its offset
     free: bool
     on_hour: bool
 
@@ -233,7 +199,10 @@ def compose_day_view(
     frozen_flags = {key: tuple(value) for key, value in flags.items()}
     chair_count = sum(1 for chair in rows.chairs if chair.active)
     axis = _Axis(interval[0], calendar.slot, len(calendar.slot_starts(day)), site.timezone) if interval else None
-    lanes = tuple(_lane(chair, rows.appointments, axis, frozen_flags) for chair in rows.chairs)
+    by_chair: dict[int, list[Appointment]] = {}
+    for appointment in rows.appointments:
+        by_chair.setdefault(appointment.chair_id, []).append(appointment)
+    lanes = tuple(_lane(chair, by_chair.get(chair.id, []), axis, frozen_flags) for chair in rows.chairs)
     return DayView(
         site=site,
         day=day,
@@ -274,8 +243,11 @@ class _Axis:
     def start_of(self, index: int) -> datetime:
         return self.opens + index * self.slot
 
+    def local_start(self, index: int) -> datetime:
+        return self.start_of(index).astimezone(ZoneInfo(self.timezone))
+
     def on_hour(self, index: int) -> bool:
-        return self.start_of(index).astimezone(ZoneInfo(self.timezone)).minute == 0
+        return self.local_start(index).minute == 0
 
 
 def _block(appointment: Appointment, axis: _Axis, row: int, flags: tuple[Flag, ...]) -> Block:
@@ -318,7 +290,8 @@ def _stack(spans: Sequence[tuple[int, int]]) -> list[int]:
 def _lane(
     chair: Chair, appointments: Sequence[Appointment], axis: _Axis | None, flags: Mapping[int, tuple[Flag, ...]]
 ) -> Lane:
-    mine = tuple(a for a in appointments if a.chair_id == chair.id)
+    """Place one chair's appointments (already in start order) on its lane."""
+    mine = tuple(appointments)
     if axis is None:
         return Lane(chair=chair, appointments=mine, blocks=(), cells=(), rows=1)
     # Active appointments claim the first row; cancelled ones stack below them.
@@ -330,7 +303,7 @@ def _lane(
         if appointment.is_active:
             busy.update(range(*axis.span(appointment.start_at, appointment.chair_free_at)))
     cells = tuple(
-        Cell(index + FIRST_SLOT_COLUMN, axis.start_of(index), index not in busy, axis.on_hour(index))
+        Cell(index + FIRST_SLOT_COLUMN, axis.local_start(index), index not in busy, axis.on_hour(index))
         for index in range(axis.count)
     )
     return Lane(chair=chair, appointments=mine, blocks=blocks, cells=cells, rows=max(rows, default=1))

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
-from clinic.scheduling.dayview import ScheduleQueryError, day_view, resolve_schedule_query
+from clinic.scheduling.dayargs import ScheduleQueryError, resolve_schedule_query
+from clinic.scheduling.dayview import FLAG_SYMBOLS, STATUS_LABELS, day_view
 from clinic.scheduling.models import Site
 from clinic.scheduling.queries import sites
 
@@ -15,6 +16,8 @@ bp = Blueprint("scheduling", __name__, url_prefix="/schedule")
 
 #: the single-booking page an empty slot links to, once it exists
 BOOK_ENDPOINT = "booking.single"
+#: what both schedule templates need to write statuses and flags out
+LABELS = {"status_labels": STATUS_LABELS, "flag_symbols": FLAG_SYMBOLS}
 
 
 def _site_and_day(now: datetime) -> tuple[Site, date]:
@@ -39,7 +42,13 @@ def day() -> str:
     site, shown = _site_and_day(now)
     view = day_view(site, shown, now)
     return render_template(
-        "scheduling/day.html", view=view, site=site, sites=sites(), book_endpoint=_book_endpoint(), now=now
+        "scheduling/day.html",
+        view=view,
+        site=site,
+        sites=sites(),
+        book_endpoint=_book_endpoint(),
+        now=now,
+        **LABELS,
     )
 
 
@@ -49,4 +58,4 @@ def print_day() -> str:
     now = datetime.now(UTC)
     site, shown = _site_and_day(now)
     view = day_view(site, shown, now)
-    return render_template("scheduling/print.html", view=view, site=site, now=now)
+    return render_template("scheduling/print.html", view=view, site=site, now=now, **LABELS)
