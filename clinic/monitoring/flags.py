@@ -73,7 +73,7 @@ def load_facts(patient_ids: Iterable[int]) -> Facts:
     for appointment, drug, definition in result:
         rows[appointment.patient_id].append((appointment, drug, tzs.get(appointment.site_id, "UTC")))
         if appointment.protocol_id not in policies:
-            policies[appointment.protocol_id] = MonitoringPolicy.from_entry(definition)
+            policies[appointment.protocol_id] = MonitoringPolicy.from_entry({"drug": drug, **definition})
     appointment_ids = [a.id for patient_rows in rows.values() for a, _d, _t in patient_rows]
     observations = db.session.scalars(
         sa.select(Observation).where(Observation.appointment_id.in_(appointment_ids)).order_by(Observation.recorded_at)
@@ -186,3 +186,140 @@ def flag_json(flag: Flag, ack: FlagAck | None = None) -> dict[str, Any]:
         {"by": ack.acknowledged_by_id, "at": ack.acknowledged_at.isoformat()} if ack is not None else None
     )
     return body
+
+
+# -- pages: the day's worklist, a patient's reactions, who acknowledged ------
+# (appended; imports kept here so the sections above stay untouched)
+from clinic.auth.models import User  # noqa: E402
+from clinic.domain.monitoring import SEVERE_GRADE, SEVERITIES  # noqa: E402
+from clinic.domain.screening_status import ScreeningStatus, screening_statuses  # noqa: E402
+from clinic.scheduling.queries import day_appointments  # noqa: E402
+
+#: severities that count as "open" in the nav until someone acknowledges them
+OPEN_SEVERITIES = ("critical", "warning")
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """A flag as a page shows it: with its appointment and who acknowledged it."""
+
+    flag: Flag
+    ack: FlagAck | None = None
+    acknowledged_by: str = ""
+    appointment: Appointment | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Return True for a critical or warning flag nobody has acknowledged."""
+        return self.ack is None and self.flag.severity in OPEN_SEVERITIES
+
+
+def site_today(site: Site | None, now: datetime) -> date:
+    """Return the local date at the site (in UTC when there is no site)."""
+    return now.astimezone(ZoneInfo(site.timezone if site else "UTC")).date()
+
+
+def user_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """Return the display names of these users (one query)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.full_name, User.username).where(User.id.in_(wanted)))
+    return {user_id: full_name or username for user_id, full_name, username in rows}
+
+
+def flag_rows(flags: Iterable[Flag], appointments: dict[int, Appointment] | None = None) -> list[FlagRow]:
+    """Return the flags with their acknowledgements and appointments (two queries)."""
+    flags = list(flags)
+    acks = acknowledgements(flag.key for flag in flags)
+    names = user_names(ack.acknowledged_by_id for ack in acks.values())
+    appointments = appointments or {}
+    rows = []
+    for flag in flags:
+        ack = acks.get(flag.key)
+        where = appointments.get(flag.appointment_id) if flag.appointment_id is not None else None
+        rows.append(FlagRow(flag, ack, names.get(ack.acknowledged_by_id, "") if ack else "", where))
+    return rows
+
+
+def day_worklist(site: Site, day: date, today: date) -> list[FlagRow]:
+    """Return the flags of the site's appointments on the local day, by severity then time."""
+    appointments = [a for a in day_appointments(site, day) if a.status not in INACTIVE_STATUSES]
+    if not appointments:
+        return []
+    flags = appointment_flags(appointments, today)
+    rows = flag_rows((f for a in appointments for f in flags.get(a.id, [])), {a.id: a for a in appointments})
+    return sorted(rows, key=lambda row: (SEVERITIES.index(row.flag.severity), row.appointment.start_at,
+                                         row.appointment.id))  # type: ignore[union-attr]
+
+
+def open_flag_total(rows: Iterable[FlagRow]) -> int:
+    """Return how many of the rows are open critical or warning flags."""
+    return sum(1 for row in rows if row.is_open)
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """An infusion reaction (grade >= 1) and any prescriber's rechallenge clearance."""
+
+    appointment: Appointment
+    drug: str
+    grade: int
+    clearance: FlagAck | None = None
+    cleared_by: str = ""
+
+    @property
+    def severe(self) -> bool:
+        """Return True for grade 3 or worse: no rechallenge without a clearance."""
+        return self.grade >= SEVERE_GRADE
+
+
+def patient_reactions(patient_id: int) -> list[Reaction]:
+    """Return the patient's appointments with a reaction grade >= 1, newest first (three queries)."""
+    worst = (
+        sa.select(Observation.appointment_id, sa.func.max(Observation.reaction_grade).label("grade"))
+        .where(Observation.reaction_grade >= 1)
+        .group_by(Observation.appointment_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Appointment, Protocol.drug, worst.c.grade)
+        .join(worst, worst.c.appointment_id == Appointment.id)
+        .outerjoin(Protocol, Appointment.protocol_id == Protocol.id)
+        .where(Appointment.patient_id == patient_id)
+        .order_by(Appointment.start_at.desc())
+    ).all()
+    clearances = {
+        ack.appointment_id: ack
+        for ack in db.session.scalars(
+            sa.select(FlagAck).where(FlagAck.patient_id == patient_id, FlagAck.action == "cleared")
+        )
+    }
+    names = user_names(ack.acknowledged_by_id for ack in clearances.values())
+    reactions = []
+    for appointment, drug, grade in rows:
+        clearance = clearances.get(appointment.id)
+        cleared_by = names.get(clearance.acknowledged_by_id, "") if clearance else ""
+        reactions.append(Reaction(appointment, drug or "unknown drug", int(grade), clearance, cleared_by))
+    return reactions
+
+
+def screening_overview(
+    protocols: Iterable[Protocol], completed: Iterable[Appointment], screenings: Iterable[Screening],
+    today: date, tz: str,
+) -> list[ScreeningStatus]:
+    """Return the standing of every screening these protocols need (no queries).
+
+    ``completed`` are the patient's given doses with their protocol loaded:
+    a test needed before the first dose stops mattering once the drug is given.
+    """
+    policies = [(p.name, MonitoringPolicy.from_entry(p.definition)) for p in {p.id: p for p in protocols}.values()]
+    last_doses: dict[str, date] = {}
+    for appointment in completed:
+        if appointment.protocol is None or appointment.status != "completed":
+            continue
+        drug = appointment.protocol.drug.strip().casefold()
+        given = _local_day(appointment.actual_start_at or appointment.start_at, tz)
+        last_doses[drug] = max(given, last_doses.get(drug, given))
+    results = [ScreeningResult(s.test, s.result, s.value, s.collected_on) for s in screenings]
+    return screening_statuses(policies, results, today, last_doses)

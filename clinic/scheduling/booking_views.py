@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,8 @@ from clinic.domain.targets import Measures
 from clinic.domain.regimens import PlanningError
 from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_series
 from clinic.scheduling.conflicts import BookingProblem
-from clinic.scheduling.forms import SeriesForm, attach_problem
+from clinic.scheduling.changes import SingleRequest, book_single
+from clinic.scheduling.forms import SeriesForm, SingleBookingPageForm, attach_problem
 from clinic.scheduling.models import Chair, Site
 from clinic.scheduling.queries import sites
 
@@ -173,3 +175,30 @@ def confirm(patient_id: int, code: str) -> str | Response:
     flash(f"Booked {len(plan.appointments)} appointments of {protocol.name} for {patient.name}"
           + (f"; {len(plan.placement.unplaced)} could not be placed." if plan.placement.unplaced else "."), "success")
     return redirect(url_for("patients.detail", patient_id=patient.id))
+
+
+@bp.route("/single", methods=["GET", "POST"])
+@roles_required(*BOOKERS)
+def single() -> str | Response:
+    """Book one appointment in a chosen chair and time (from the day schedule)."""
+    form = SingleBookingPageForm(data={"chair_id": request.args.get("chair_id", type=int),
+                                       "start": request.args.get("start", "")})
+    chair = db.session.get(Chair, form.chair_id.data) if form.chair_id.data else None
+    if request.method == "POST" and form.validate_on_submit():
+        patient = db.session.scalar(sa.select(Patient).where(sa.func.lower(Patient.mrn) == form.mrn.data.strip().lower()))
+        if patient is None:
+            form.mrn.errors = [f"No patient with MRN {form.mrn.data}."]
+        else:
+            try:
+                appointment = book_single(SingleRequest(
+                    patient.id, form.chair_id.data, form.start_instant, form.duration_minutes.data,
+                    (form.protocol_code.data or "").strip() or None, form.notes.data or ""), current_user)
+            except BookingProblem as problem:
+                db.session.rollback()
+                attach_problem(form, problem)
+            else:
+                db.session.commit()
+                flash(f"Booked {patient.name} in {appointment.chair.label}.", "success")
+                local_day = appointment.start_at.astimezone(ZoneInfo(appointment.chair.site.timezone)).date()
+                return redirect(url_for("scheduling.day", site_id=appointment.site_id, date=local_day.isoformat()))
+    return render_template("booking/single.html", form=form, chair=chair)

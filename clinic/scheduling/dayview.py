@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.domain.calendar import SiteCalendar
 from clinic.scheduling.dayargs import EARLIEST_DAY, LATEST_DAY
-from clinic.scheduling.models import Appointment, Chair, Site
+from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Chair, Site
 from clinic.scheduling.queries import DayRows, load_day
 
 #: grid column of the first slot; column 1 holds the chair labels
@@ -166,8 +166,14 @@ class DayView:
 def day_view(
     site: Site, day: date, now: datetime, flags_by_appointment: Mapping[int, Sequence[Flag]] | None = None
 ) -> DayView:
-    """Load and compute one site's local day."""
-    return compose_day_view(site, day, load_day(site, day), now, flags_by_appointment or {})
+    """Load and compute one site's local day, with each appointment's flags."""
+    rows = load_day(site, day)
+    if flags_by_appointment is None:
+        from clinic.monitoring.flags import appointment_flags
+
+        active = [a for a in rows.appointments if a.status not in INACTIVE_STATUSES]
+        flags_by_appointment = appointment_flags(active, now.astimezone(ZoneInfo(site.timezone)).date())
+    return compose_day_view(site, day, rows, now, flags_by_appointment)
 
 
 def _calendar(site: Site, day: date, rows: DayRows) -> SiteCalendar:

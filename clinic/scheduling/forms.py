@@ -85,3 +85,16 @@ def attach_problem(form: FlaskForm, problem: Exception) -> None:
             placed = True
     if not placed or getattr(problem, "status", 422) == 409:
         form.form_errors.append(getattr(problem, "message", str(problem)))
+
+
+class SingleBookingPageForm(FlaskForm):
+    """The page version: the patient is given by MRN, the start as shown."""
+
+    mrn = StringField("Patient MRN", validators=[DataRequired(message="Enter the patient's MRN."), Length(max=32)])
+    chair_id = IntegerField("Chair", validators=[DataRequired()])
+    start = StringField("Start", validators=[DataRequired()])
+    duration_minutes = IntegerField("Chair time (minutes)", default=60, validators=[DataRequired(), NumberRange(5, 720)])
+    protocol_code = StringField("Protocol code (optional)", validators=[Optional(), Length(max=64)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    validate_start = SingleAppointmentForm.validate_start

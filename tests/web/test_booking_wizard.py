@@ -149,3 +149,22 @@ def test_given_late_replans(clinic, signed_in) -> None:
     db.session.expire_all()
     assert first.status == "completed"
     assert rows[1].target_date.isoformat() == "2027-02-03"
+
+
+def test_book_single_from_an_empty_slot(clinic, signed_in) -> None:
+    patient = make_patient(mrn="SINGLE-1")
+    client = signed_in("scheduler")
+    chair = clinic.chairs[0]
+    start = "2030-01-08T10:00:00+01:00"
+    form = client.get(f"/book/single?chair_id={chair.id}&start={start}").get_data(as_text=True)
+    assert "Book one appointment in Chair 1" in form
+    bad = client.post(f"/book/single?chair_id={chair.id}", data={"mrn": "nobody", "chair_id": chair.id,
+                                                                 "start": start, "duration_minutes": 60})
+    assert "No patient with MRN nobody" in bad.get_data(as_text=True)
+    ok = client.post("/book/single", data={"mrn": "single-1", "chair_id": chair.id, "start": start,
+                                           "duration_minutes": 60})
+    assert ok.status_code == 302 and "date=2030-01-08" in ok.headers["Location"]
+    again = client.post("/book/single", data={"mrn": "single-1", "chair_id": chair.id, "start": start,
+                                              "duration_minutes": 60})
+    assert again.status_code == 200 and "appointment #" in again.get_data(as_text=True)
+    assert count(Appointment) == 1
