@@ -305,17 +305,18 @@ def patient_reactions(patient_id: int) -> list[Reaction]:
 
 
 def screening_overview(
-    protocols: Iterable[Protocol], completed: Iterable[Appointment], screenings: Iterable[Screening],
+    protocols: Iterable[Protocol], appointments: Iterable[Appointment], screenings: Iterable[Screening],
     today: date, tz: str,
 ) -> list[ScreeningStatus]:
     """Return the standing of every screening these protocols need (no queries).
 
-    ``completed`` are the patient's given doses with their protocol loaded:
-    a test needed before the first dose stops mattering once the drug is given.
+    ``appointments`` are the patient's, with their protocol loaded; the completed
+    ones date each drug's last dose (a test needed before the first dose stops
+    mattering once the drug is given).
     """
     policies = [(p.name, MonitoringPolicy.from_entry(p.definition)) for p in {p.id: p for p in protocols}.values()]
     last_doses: dict[str, date] = {}
-    for appointment in completed:
+    for appointment in appointments:
         if appointment.protocol is None or appointment.status != "completed":
             continue
         drug = appointment.protocol.drug.strip().casefold()

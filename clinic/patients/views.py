@@ -12,16 +12,24 @@ from werkzeug.wrappers import Response
 
 from clinic.api.util import form_values
 from clinic.auth.access import roles_required
-
+from clinic.domain.monitoring import ctcae_label, screening_name
 from clinic.extensions import db
+from clinic.monitoring.flags import flag_rows, patient_flags, patient_reactions, screening_overview, site_today
+from clinic.monitoring.screening_forms import RechallengeForm, ScreeningForm
+from clinic.monitoring.services import record_screening
 from clinic.patients.forms import DiagnosisForm, PatientForm
 from clinic.patients.models import Patient
 from clinic.patients.services import DuplicateMRN, add_diagnosis, create_patient, update_patient
 from clinic.patients.queries import SORTS, search_patients
-from clinic.scheduling.models import Appointment, TreatmentSeries
+from clinic.protocols.models import Protocol
+from clinic.scheduling.dayview import FLAG_SYMBOLS
+from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, TreatmentSeries
 from clinic.scheduling.queries import default_site
+from clinic.templating import format_day
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
+#: who may record screenings (API.md: nurses; admins may do everything)
+SCREENING_WRITERS = ("admin", "nurse")
 
 
 @bp.get("/")
@@ -39,9 +47,18 @@ def index() -> str:
     return render_template("patients/index.html", page=page, q=term, sort=sort)
 
 
+def _treated_protocols(series: list[TreatmentSeries], upcoming: list[Appointment]) -> list[Protocol]:
+    """Return the protocols of the active series and of upcoming active appointments."""
+    found = {s.protocol.id: s.protocol for s in series if s.status == "active"}
+    for appointment in upcoming:
+        if appointment.protocol is not None and appointment.status not in INACTIVE_STATUSES:
+            found.setdefault(appointment.protocol.id, appointment.protocol)
+    return list(found.values())
+
+
 @bp.get("/<int:patient_id>")
 def detail(patient_id: int) -> str:
-    """Show one patient: demographics, measures, diagnoses, appointments."""
+    """Show one patient: measures, diagnoses, screenings, series, appointments, reactions, flags."""
     patient = db.get_or_404(Patient, patient_id)
     now = datetime.now(UTC)
     appointments = list(
@@ -67,6 +84,9 @@ def detail(patient_id: int) -> str:
         for s in series
     }
     site = default_site()
+    tz = site.timezone if site else "UTC"
+    today = site_today(site, now)
+    screenings = screening_overview(_treated_protocols(series, upcoming), appointments, patient.screenings, today, tz)
     return render_template(
         "patients/detail.html",
         patient=patient,
@@ -74,8 +94,35 @@ def detail(patient_id: int) -> str:
         past=past,
         series=series,
         next_dose=next_dose,
-        tz=site.timezone if site else "UTC",
+        tz=tz,
+        screenings=screenings,
+        flags=flag_rows(patient_flags(patient.id, today, now), {a.id: a for a in appointments}),
+        reactions=patient_reactions(patient.id),
+        rechallenge_form=RechallengeForm(),
+        flag_symbols=FLAG_SYMBOLS,
+        ctcae_label=ctcae_label,
+        screening_name=screening_name,
     )
+
+
+@bp.route("/<int:patient_id>/screenings/new", methods=["GET", "POST"])
+@roles_required(*SCREENING_WRITERS)
+def add_screening(patient_id: int) -> Response | tuple[str, int]:
+    """Record a screening result (nurses and admins)."""
+    patient = db.get_or_404(Patient, patient_id)
+    form = ScreeningForm(today=site_today(default_site(), datetime.now(UTC)))
+    if form.validate_on_submit():
+        screening = record_screening(patient, form_values(form), current_user)
+        db.session.commit()
+        name, value = screening_name(screening.test), f", {screening.value:g}" if screening.value is not None else ""
+        flash(
+            f"{name[:1].upper()}{name[1:]} recorded: {screening.result}{value}, "
+            f"collected {format_day(screening.collected_on)}.",
+            "success",
+        )
+        return redirect(url_for("patients.detail", patient_id=patient.id, _anchor="screenings"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("monitoring/screening_form.html", form=form, patient=patient), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
