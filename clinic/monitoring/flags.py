@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,39 +41,90 @@ def rechallenge_key(past_appointment_id: int) -> str:
     return f"clear-rechallenge:{past_appointment_id}"
 
 
+#: how far back appointments are loaded row by row; older ones come as
+#: aggregates (the latest dose per drug, and every reaction), so a page's work
+#: does not grow with years of history
+LOOKBACK = timedelta(days=400)
+
+
 @dataclass
 class Facts:
     """Everything known about a set of patients, loaded once."""
 
-    rows: dict[int, list[tuple[Appointment, str, str]]]  # patient -> (appointment, drug, tz)
+    rows: dict[int, list[tuple[Appointment, str, str]]]  # patient -> (appointment, drug, tz), recent only
     grades: dict[int, int]
     prechecks: dict[int, Observation]
     vitals: dict[int, list[Observation]]
     screenings: dict[int, list[ScreeningResult]]
     policies: dict[int, MonitoringPolicy]
     cleared: set[int]
+    older: dict[int, list[PastInfusion]]  # patient -> doses given before the lookback
+    older_last: dict[tuple[int, int], date]  # (patient, protocol) -> last dose before the lookback
 
 
 def _local_day(instant: datetime, tz: str) -> date:
     return instant.astimezone(ZoneInfo(tz)).date()
 
 
-def load_facts(patient_ids: Iterable[int]) -> Facts:
-    """Load the patients' appointments, observations, screenings and clearances."""
+def _policy(policies: dict[int, MonitoringPolicy], protocol_id: int, drug: str, definition: dict) -> None:
+    if protocol_id not in policies:
+        policies[protocol_id] = MonitoringPolicy.from_entry({"drug": drug, **definition})
+
+
+def _older_doses(ids: list[int], since: datetime, policies: dict[int, MonitoringPolicy],
+                 cleared: set[int]) -> tuple[dict[int, list[PastInfusion]], dict[tuple[int, int], date]]:
+    """Summarise doses given before ``since``: the latest per protocol, and every reaction."""
+    given = sa.func.coalesce(Appointment.actual_start_at, Appointment.start_at)
+    old = [Appointment.patient_id.in_(ids), Appointment.status == "completed", Appointment.start_at < since]
+    latest = db.session.execute(
+        sa.select(Appointment.patient_id, Appointment.protocol_id, Protocol.drug, sa.func.max(given))
+        .join(Protocol, Appointment.protocol_id == Protocol.id).where(*old)
+        .group_by(Appointment.patient_id, Appointment.protocol_id, Protocol.drug)
+    ).all()
+    missing = {protocol_id for _p, protocol_id, _d, _l in latest} - set(policies)
+    if missing:  # a protocol given only long ago still has follow-up rules
+        for protocol_id, drug, definition in db.session.execute(
+            sa.select(Protocol.id, Protocol.drug, Protocol.definition).where(Protocol.id.in_(missing))
+        ):
+            _policy(policies, protocol_id, drug, definition)
+    older: dict[int, list[PastInfusion]] = defaultdict(list)
+    older_last: dict[tuple[int, int], date] = {}
+    for patient_id, protocol_id, drug, last in latest:
+        last_day = last.date() if isinstance(last, datetime) else date.fromisoformat(str(last)[:10])
+        older[patient_id].append(PastInfusion(None, drug, last_day))
+        older_last[(patient_id, protocol_id)] = last_day
+    reactions = db.session.execute(
+        sa.select(Appointment.id, Appointment.patient_id, Protocol.drug, given, sa.func.max(Observation.reaction_grade))
+        .join(Protocol, Appointment.protocol_id == Protocol.id)
+        .join(Observation, Observation.appointment_id == Appointment.id)
+        .where(*old, Observation.reaction_grade >= 1)
+        .group_by(Appointment.id, Appointment.patient_id, Protocol.drug, given)
+    ).all()
+    for appointment_id, patient_id, drug, when, grade in reactions:
+        day = when.date() if isinstance(when, datetime) else date.fromisoformat(str(when)[:10])
+        older[patient_id].append(PastInfusion(appointment_id, drug, day, grade, appointment_id in cleared))
+    return older, older_last
+
+
+def load_facts(patient_ids: Iterable[int], since: datetime) -> Facts:
+    """Load the patients' appointments from ``since`` on, observations, screenings, clearances.
+
+    A fixed number of queries; doses before ``since`` come summarised.
+    """
     ids = sorted(set(patient_ids))
     tzs = {site_id: tz for site_id, tz in db.session.execute(sa.select(Site.id, Site.timezone))}
     result = db.session.execute(
         sa.select(Appointment, Protocol.drug, Protocol.definition)
         .join(Protocol, Appointment.protocol_id == Protocol.id)
-        .where(Appointment.patient_id.in_(ids), Appointment.status.not_in(INACTIVE_STATUSES))
+        .where(Appointment.patient_id.in_(ids), Appointment.status.not_in(INACTIVE_STATUSES),
+               Appointment.start_at >= since)
         .order_by(Appointment.start_at)
     ).all()
     rows: dict[int, list[tuple[Appointment, str, str]]] = defaultdict(list)
     policies: dict[int, MonitoringPolicy] = {}
     for appointment, drug, definition in result:
         rows[appointment.patient_id].append((appointment, drug, tzs.get(appointment.site_id, "UTC")))
-        if appointment.protocol_id not in policies:
-            policies[appointment.protocol_id] = MonitoringPolicy.from_entry({"drug": drug, **definition})
+        _policy(policies, appointment.protocol_id, drug, definition)
     appointment_ids = [a.id for patient_rows in rows.values() for a, _d, _t in patient_rows]
     observations = db.session.scalars(
         sa.select(Observation).where(Observation.appointment_id.in_(appointment_ids)).order_by(Observation.recorded_at)
@@ -95,7 +146,8 @@ def load_facts(patient_ids: Iterable[int]) -> Facts:
         sa.select(FlagAck.flag_key).where(FlagAck.action == "cleared", FlagAck.patient_id.in_(ids))
     )
     cleared = {int(key.rsplit(":", 1)[1]) for key in cleared_keys if key.startswith("clear-rechallenge:")}
-    return Facts(rows, grades, prechecks, vitals, screenings, policies, cleared)
+    older, older_last = _older_doses(ids, since, policies, cleared)
+    return Facts(rows, grades, prechecks, vitals, screenings, policies, cleared, older, older_last)
 
 
 def vital_signs(observation: Observation) -> VitalSigns:
@@ -110,12 +162,13 @@ def vital_signs(observation: Observation) -> VitalSigns:
 
 
 def _history(facts: Facts, patient_id: int) -> list[PastInfusion]:
-    return [
+    recent = [
         PastInfusion(a.id, drug, _local_day(a.actual_start_at or a.start_at, tz), facts.grades.get(a.id),
                      a.id in facts.cleared)
         for a, drug, tz in facts.rows.get(patient_id, [])
         if a.status == "completed"
     ]
+    return facts.older.get(patient_id, []) + recent
 
 
 def _flags_for(appointment: Appointment, drug: str, tz: str, facts: Facts, today: date) -> list[Flag]:
@@ -142,7 +195,9 @@ def _flags_for(appointment: Appointment, drug: str, tz: str, facts: Facts, today
 
 def appointment_flags(appointments: Sequence[Appointment], today: date) -> dict[int, list[Flag]]:
     """Return the flags of each appointment (by id); no protocol, no flags."""
-    facts = load_facts(a.patient_id for a in appointments)
+    if not appointments:
+        return {}
+    facts = load_facts((a.patient_id for a in appointments), min(a.start_at for a in appointments) - LOOKBACK)
     by_id = {a.id: (drug, tz) for rows in facts.rows.values() for a, drug, tz in rows}
     flags: dict[int, list[Flag]] = {}
     for appointment in appointments:
@@ -156,7 +211,7 @@ def appointment_flags(appointments: Sequence[Appointment], today: date) -> dict[
 
 def patient_flags(patient_id: int, today: date, now: datetime) -> list[Flag]:
     """Return a patient's active flags: upcoming appointments' and follow-up labs."""
-    facts = load_facts([patient_id])
+    facts = load_facts([patient_id], now - LOOKBACK)
     flags: list[Flag] = []
     for appointment, drug, tz in facts.rows.get(patient_id, []):
         if appointment.end_at >= now and appointment.status not in ("completed",):
@@ -164,6 +219,8 @@ def patient_flags(patient_id: int, today: date, now: datetime) -> list[Flag]:
     given = [(a, tz) for a, _d, tz in facts.rows.get(patient_id, []) if a.status == "completed"]
     for protocol_id, policy in facts.policies.items():
         of_protocol = [_local_day(a.actual_start_at or a.start_at, tz) for a, tz in given if a.protocol_id == protocol_id]
+        older = facts.older_last.get((patient_id, protocol_id))
+        of_protocol += [older] if older else []
         flags += followup_flags(patient_id, max(of_protocol, default=None), policy,
                                 facts.screenings.get(patient_id, []), today)
     return sort_flags(flags)
