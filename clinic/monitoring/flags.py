@@ -45,6 +45,9 @@ def rechallenge_key(past_appointment_id: int) -> str:
 #: aggregates (the latest dose per drug, and every reaction), so a page's work
 #: does not grow with years of history
 LOOKBACK = timedelta(days=400)
+#: a drug last given longer ago than this counts as a first infusion again
+#: (and bounds the summary query); reactions are remembered for ever
+HISTORY = timedelta(days=5 * 365)
 
 
 @dataclass
@@ -76,9 +79,10 @@ def _older_doses(ids: list[int], since: datetime, policies: dict[int, Monitoring
     """Summarise doses given before ``since``: the latest per protocol, and every reaction."""
     given = sa.func.coalesce(Appointment.actual_start_at, Appointment.start_at)
     old = [Appointment.patient_id.in_(ids), Appointment.status == "completed", Appointment.start_at < since]
+    recent_old = [*old, Appointment.start_at >= since - HISTORY]
     latest = db.session.execute(
         sa.select(Appointment.patient_id, Appointment.protocol_id, Protocol.drug, sa.func.max(given))
-        .join(Protocol, Appointment.protocol_id == Protocol.id).where(*old)
+        .join(Protocol, Appointment.protocol_id == Protocol.id).where(*recent_old)
         .group_by(Appointment.patient_id, Appointment.protocol_id, Protocol.drug)
     ).all()
     missing = {protocol_id for _p, protocol_id, _d, _l in latest} - set(policies)

@@ -31,6 +31,11 @@ class Observation(db.Model):
         sa.CheckConstraint("spo2 IS NULL OR (spo2 >= 50 AND spo2 <= 100)", name="spo2_range"),
         sa.CheckConstraint("reaction_grade IS NULL OR (reaction_grade >= 0 AND reaction_grade <= 5)", name="grade_range"),
         sa.CheckConstraint("weight_kg IS NULL OR (weight_kg >= 1 AND weight_kg <= 400)", name="weight_range"),
+        # reactions are rare: flag rules find a patient's old ones through this
+        sa.Index(
+            "ix_observation_reactions", "appointment_id", "reaction_grade",
+            postgresql_where=sa.text("reaction_grade >= 1"), sqlite_where=sa.text("reaction_grade >= 1"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from clinic.domain.calendar import Chair as CalendarChair
 from clinic.domain.calendar import SiteCalendar
 from clinic.domain.occupancy import Occupancy
 from clinic.extensions import db
+from clinic.scheduling.conflicts import MAX_CHAIR_TIME
 from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Chair, Closure, OpeningHours, Site
 from clinic.scheduling.queries import local_day_bounds
 
@@ -46,7 +47,8 @@ def load_occupancy(
     start, _ = local_day_bounds(first - timedelta(days=1), site.timezone)
     _, end = local_day_bounds(last + timedelta(days=1), site.timezone)
     excluded = list(exclude_ids)
-    active = [Appointment.status.not_in(INACTIVE_STATUSES), Appointment.start_at < end, Appointment.end_at > start]
+    active = [Appointment.status.not_in(INACTIVE_STATUSES), Appointment.start_at < end,
+              Appointment.start_at > start - MAX_CHAIR_TIME, Appointment.end_at > start]
     if excluded:
         active.append(Appointment.id.not_in(excluded))
     site_rows = db.session.execute(
