@@ -61,6 +61,8 @@ def register_blueprints(app: Flask) -> None:
     from clinic.auth.views import bp as auth_bp
     from clinic.extensions import csrf
     from clinic.main.views import bp as main_bp
+    from clinic.monitoring.record_views import bp as record_bp
+    from clinic.monitoring.views import bp as monitoring_bp
     from clinic.patients.views import bp as patients_bp
     from clinic.protocols.views import bp as protocols_bp
     from clinic.scheduling.appointment_views import bp as appointments_bp
@@ -75,6 +77,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(appointments_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(monitoring_bp)
+    app.register_blueprint(record_bp)
     csrf.exempt(api_bp)  # token auth, never cookies
     app.register_blueprint(api_bp)
 

@@ -8,6 +8,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from clinic.api import (  # noqa: E402,F401  (registers the routes)
     appointments,
+    flags,
+    observations,
     patients,
     protocols,
     routes,

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -50,11 +50,31 @@ LOOKBACK = timedelta(days=400)
 HISTORY = timedelta(days=5 * 365)
 
 
+HISTORY_COLUMNS = (
+    Appointment.id, Appointment.patient_id, Appointment.protocol_id, Appointment.site_id, Appointment.start_at,
+    Appointment.end_at, Appointment.actual_start_at, Appointment.status, Appointment.observation_minutes,
+)
+
+
+class HistoryRow(NamedTuple):
+    """The few columns of an appointment the flag rules read."""
+
+    id: int
+    patient_id: int
+    protocol_id: int
+    site_id: int
+    start_at: datetime
+    end_at: datetime
+    actual_start_at: datetime | None
+    status: str
+    observation_minutes: int
+
+
 @dataclass
 class Facts:
     """Everything known about a set of patients, loaded once."""
 
-    rows: dict[int, list[tuple[Appointment, str, str]]]  # patient -> (appointment, drug, tz), recent only
+    rows: dict[int, list[tuple[HistoryRow, str, str]]]  # patient -> (row, drug, tz), recent only
     grades: dict[int, int]
     prechecks: dict[int, Observation]
     vitals: dict[int, list[Observation]]
@@ -117,18 +137,25 @@ def load_facts(patient_ids: Iterable[int], since: datetime) -> Facts:
     """
     ids = sorted(set(patient_ids))
     tzs = {site_id: tz for site_id, tz in db.session.execute(sa.select(Site.id, Site.timezone))}
+    # Plain columns, not ORM objects: hundreds of history rows per page.
     result = db.session.execute(
-        sa.select(Appointment, Protocol.drug, Protocol.definition)
+        sa.select(*HISTORY_COLUMNS, Protocol.drug)
         .join(Protocol, Appointment.protocol_id == Protocol.id)
         .where(Appointment.patient_id.in_(ids), Appointment.status.not_in(INACTIVE_STATUSES),
                Appointment.start_at >= since)
         .order_by(Appointment.start_at)
     ).all()
-    rows: dict[int, list[tuple[Appointment, str, str]]] = defaultdict(list)
+    rows: dict[int, list[tuple[HistoryRow, str, str]]] = defaultdict(list)
+    for *columns, drug in result:
+        row = HistoryRow(*columns)
+        rows[row.patient_id].append((row, drug, tzs.get(row.site_id, "UTC")))
     policies: dict[int, MonitoringPolicy] = {}
-    for appointment, drug, definition in result:
-        rows[appointment.patient_id].append((appointment, drug, tzs.get(appointment.site_id, "UTC")))
-        _policy(policies, appointment.protocol_id, drug, definition)
+    used = {row.protocol_id for patient_rows in rows.values() for row, _d, _t in patient_rows}
+    if used:
+        for protocol_id, drug, definition in db.session.execute(
+            sa.select(Protocol.id, Protocol.drug, Protocol.definition).where(Protocol.id.in_(used))
+        ):
+            _policy(policies, protocol_id, drug, definition)
     appointment_ids = [a.id for patient_rows in rows.values() for a, _d, _t in patient_rows]
     observations = db.session.scalars(
         sa.select(Observation).where(Observation.appointment_id.in_(appointment_ids)).order_by(Observation.recorded_at)
@@ -175,7 +202,7 @@ def _history(facts: Facts, patient_id: int) -> list[PastInfusion]:
     return facts.older.get(patient_id, []) + recent
 
 
-def _flags_for(appointment: Appointment, drug: str, tz: str, facts: Facts, today: date) -> list[Flag]:
+def _flags_for(appointment: Appointment | HistoryRow, drug: str, tz: str, facts: Facts, today: date) -> list[Flag]:
     day = _local_day(appointment.start_at, tz)
     same_drug = [
         a for a, d, _t in facts.rows.get(appointment.patient_id, [])

@@ -34,7 +34,6 @@ def load_appointment(appointment_id: int) -> tuple[Appointment, Site]:
     return appointment, site
 
 
-
 def site_clock(site: Site) -> tuple[datetime, date]:
     """Return the current instant and the site's local day."""
     now = datetime.now(UTC)
@@ -66,9 +65,10 @@ def _record_context(appointment: Appointment, site: Site, forms: dict[str, Any])
     now, today = site_clock(site)
     record = infusion_record(appointment, today, now)
     zone = ZoneInfo(site.timezone)
-    steps = {step: forms.get(step) or step_form(step, zone, data=_step_defaults(step, appointment))
+    steps = {step: forms[step] if step in forms else step_form(step, zone, data=_step_defaults(step, appointment))
              for step in STEP_FORMS}
-    return {"record": record, "steps": steps, "current": current_step(appointment, record),
+    posted = next((step for step in STEP_FORMS if step in forms), None)
+    return {"record": record, "steps": steps, "current": current_step(appointment, record), "posted": posted,
             "flag_symbols": FLAG_SYMBOLS, "symptom_labels": SYMPTOM_LABELS}
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from clinic.auth.models import User
 from clinic.domain.calendar import SiteCalendar
+from clinic.domain.occupancy import Occupancy
 from clinic.domain.placement import Placement, PlacedDose, Preferences, UnplacedDose, place
 from clinic.domain.planning import plan_doses
 from clinic.domain.regimens import PlanningError, parse_regimen
@@ -66,6 +67,7 @@ class SeriesPlan:
     request: SeriesRequest
     targets: list[DoseTarget]
     placement: Placement
+    occupancy: Occupancy | None = None
     appointments: list[Appointment] = field(default_factory=list)
 
 
@@ -127,7 +129,7 @@ def preview_series(request: SeriesRequest) -> SeriesPlan:
     placement = place(targets, calendar, occupancy, patient.id, preferences)
     if request.pins:
         placement = _pinned(placement, request.pins, calendar)
-    return SeriesPlan(patient, protocol, site, request, targets, placement)
+    return SeriesPlan(patient, protocol, site, request, targets, placement, occupancy)
 
 
 def _pinned(placement: Placement, pins: tuple[Pin, ...], calendar: SiteCalendar) -> Placement:
@@ -177,12 +179,8 @@ def book_series(request: SeriesRequest, by: User | None) -> tuple[TreatmentSerie
     if not plan.placement.placed:
         raise BookingProblem("No dose could be placed; nothing was booked.",
                              {"start_date": [u.reason for u in plan.placement.unplaced][:3]})
-    tz = plan.site.timezone
-    for dose in plan.placement.placed:
-        conflicts = find_conflicts(chair_id=dose.chair_id, patient_id=plan.patient.id, start=dose.start,
-                                   end=dose.end, chair_free_at=dose.blocked_until)
-        if conflicts:
-            raise conflict_error(conflicts, plan.patient.id, tz)
+    if request.pins:
+        _check_pins_still_free(plan)
     series = TreatmentSeries(
         patient_id=plan.patient.id, protocol_id=plan.protocol.id, site_id=plan.site.id,
         day0=request.start_date, preferred_weekday=request.preferred_weekday,
@@ -198,6 +196,25 @@ def book_series(request: SeriesRequest, by: User | None) -> tuple[TreatmentSerie
             row.series_id = series.id
         db.session.add_all(plan.appointments)
     return series, plan
+
+
+def _check_pins_still_free(plan: SeriesPlan) -> None:
+    """Refuse a confirmed preview whose slots were taken meanwhile (409 naming one).
+
+    The occupancy was loaded under the site's booking lock, so it is current:
+    only a dose it shows as busy needs the database to name the conflict.
+    Fresh placements need no check; they were placed around that occupancy.
+    """
+    assert plan.occupancy is not None
+    turnover = timedelta(minutes=plan.site.turnover_minutes)
+    for dose in plan.placement.placed:
+        chair_ok = plan.occupancy.chair_free(dose.chair_id, dose.start - turnover, dose.blocked_until)
+        if chair_ok and plan.occupancy.patient_free(plan.patient.id, dose.start, dose.end):
+            continue
+        conflicts = find_conflicts(chair_id=dose.chair_id, patient_id=plan.patient.id, start=dose.start,
+                                   end=dose.end, chair_free_at=dose.blocked_until)
+        if conflicts:
+            raise conflict_error(conflicts, plan.patient.id, plan.site.timezone)
 
 
 def stop_series(series: TreatmentSeries, reason: str, now: datetime, by: User | None) -> list[Appointment]:
