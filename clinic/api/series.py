@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask_login import current_user
@@ -13,7 +14,15 @@ from clinic.api.util import json_body, validated_form
 from clinic.auth.access import roles_required
 from clinic.errors import ApiError
 from clinic.extensions import db
-from clinic.scheduling.booking import Pin, SeriesPlan, SeriesRequest, book_series, preview_series, stop_series
+from clinic.scheduling.booking import (
+    Pin,
+    SeriesPlan,
+    SeriesRequest,
+    book_series,
+    preview_flags,
+    preview_series,
+    stop_series,
+)
 from clinic.scheduling.forms import SeriesForm
 from clinic.scheduling.models import TreatmentSeries
 
@@ -53,11 +62,16 @@ def series_request(payload: dict[str, Any]) -> SeriesRequest:
     )
 
 
-def plan_json(plan: SeriesPlan) -> dict[str, Any]:
+def plan_json(plan: SeriesPlan, flags: dict[int, list[Any]] | None = None) -> dict[str, Any]:
     tz = plan.site.timezone
     rows = {a.dose_number: a for a in plan.appointments}
+    flags = flags or {}
     return {
-        "appointments": [placed_json(p, plan.site.id, tz, rows.get(p.target.number)) for p in plan.placement.placed],
+        "appointments": [
+            {**placed_json(p, plan.site.id, tz, rows.get(p.target.number)),
+             "flags": [f.to_dict() for f in flags.get(p.target.number, [])]}
+            for p in plan.placement.placed
+        ],
         "unplaced": [unplaced_json(u) for u in plan.placement.unplaced],
     }
 
@@ -67,7 +81,8 @@ def plan_json(plan: SeriesPlan) -> dict[str, Any]:
 def preview_series_route() -> dict[str, Any]:
     """Plan and place a series; nothing is written."""
     plan = preview_series(series_request(json_body()))
-    body = plan_json(plan)
+    today = datetime.now(ZoneInfo(plan.site.timezone)).date()
+    body = plan_json(plan, preview_flags(plan, today))
     body.update({"protocol_code": plan.protocol.code, "protocol_version": plan.protocol.version})
     return body
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -412,3 +412,27 @@ def screening_overview(
         last_doses[drug] = max(given, last_doses.get(drug, given))
     results = [ScreeningResult(s.test, s.result, s.value, s.collected_on) for s in screenings]
     return screening_statuses(policies, results, today, last_doses)
+
+
+def proposed_flags(
+    patient_id: int, protocol: Protocol, doses: Sequence[tuple[int, datetime, datetime, int]],
+    site_id: int, tz: str, today: date,
+) -> dict[int, list[Flag]]:
+    """Return the flags each dose of a previewed series would have, by dose number.
+
+    ``doses`` are (number, start, end, observation minutes). The proposed
+    doses count as booked, so only the first is a first infusion.
+    """
+    if not doses:
+        return {}
+    facts = load_facts([patient_id], min(d[1] for d in doses) - LOOKBACK)
+    _policy(facts.policies, protocol.id, protocol.drug, protocol.definition)
+    rows = [HistoryRow(-number, patient_id, protocol.id, site_id, start, end, None, "scheduled", minutes)
+            for number, start, end, minutes in doses]
+    facts.rows[patient_id] = sorted(facts.rows.get(patient_id, []) + [(r, protocol.drug, tz) for r in rows],
+                                    key=lambda item: item[0].start_at)
+    result = {}
+    for row in rows:
+        flags = _flags_for(row, protocol.drug, tz, facts, today)
+        result[-row.id] = [replace(f, appointment_id=None) for f in flags]
+    return result

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from clinic.auth.models import User
 from clinic.domain.calendar import SiteCalendar
+from clinic.domain.monitoring import Flag
 from clinic.domain.occupancy import Occupancy
 from clinic.domain.placement import Placement, PlacedDose, Preferences, UnplacedDose, place
 from clinic.domain.planning import plan_doses
@@ -231,5 +232,11 @@ def stop_series(series: TreatmentSeries, reason: str, now: datetime, by: User | 
     return cancelled
 
 
-__all__ = ["BookingConflict", "BookingProblem", "Pin", "SeriesPlan", "SeriesRequest", "book_series",
-           "preview_series", "stop_series"]
+
+
+def preview_flags(plan: SeriesPlan, today: date) -> dict[int, list[Flag]]:
+    """Return the monitoring flags each placed dose of a preview would carry."""
+    from clinic.monitoring.flags import proposed_flags
+
+    doses = [(p.target.number, p.start, p.end, p.target.observation_minutes) for p in plan.placement.placed]
+    return proposed_flags(plan.patient.id, plan.protocol, doses, plan.site.id, plan.site.timezone, today)

@@ -21,7 +21,7 @@ from clinic.protocols.models import Protocol
 from clinic.protocols.services import current_protocol, current_protocols, plan_entry
 from clinic.domain.targets import Measures
 from clinic.domain.regimens import PlanningError
-from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_series
+from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_flags, preview_series
 from clinic.scheduling.conflicts import BookingProblem
 from clinic.scheduling.changes import SingleRequest, book_single
 from clinic.scheduling.forms import SeriesForm, SingleBookingPageForm, attach_problem
@@ -90,14 +90,16 @@ def details(patient_id: int, code: str) -> str | Response:
                 "start_date": date.today() + timedelta(days=7), "horizon_days": 365}
     form = SeriesForm(data=defaults)
     plan = None
+    flags: dict[int, list] = {}
     if request.method == "POST" and form.validate_on_submit():
         try:
             plan = preview_series(_request_from(form))
+            flags = preview_flags(plan, datetime.now(ZoneInfo(plan.site.timezone)).date())
         except BookingProblem as problem:
             attach_problem(form, problem)
     return render_template("booking/details.html", patient=patient, protocol=protocol, form=form, plan=plan,
                            sites=all_sites, chairs=_chairs(all_sites), pins=_pins_json(plan),
-                           months=month_grids(plan), summary=describe_regimen(parse_regimen(protocol.definition, code)))
+                           months=month_grids(plan), flags=flags, summary=describe_regimen(parse_regimen(protocol.definition, code)))
 
 
 def _chairs(all_sites: list[Site]) -> list[Chair]:

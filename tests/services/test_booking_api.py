@@ -209,3 +209,14 @@ def test_stop_series_cancels_the_rest(api, clinic) -> None:
     assert api("POST", f"/api/v1/series/{created['id']}/stop", json={"reason": "again"}).status_code == 409
     rows = db.session.scalars(sa.select(Appointment).where(Appointment.series_id == created["id"]))
     assert all(a.status == "cancelled" for a in rows)
+
+
+def test_preview_shows_monitoring_flags_per_dose(api, clinic) -> None:
+    patient = make_patient()
+    body = {"patient_id": patient.id, "protocol_code": "natalizumab-ms", "start_date": "2027-01-04",
+            "site_id": clinic.id, "doses": 3}
+    plan = api("POST", "/api/v1/series/preview", json=body).get_json()
+    first, second = plan["appointments"][0], plan["appointments"][1]
+    assert {"first_infusion", "observation_required"} <= {f["code"] for f in first["flags"]}
+    assert "first_infusion" not in {f["code"] for f in second["flags"]}
+    assert any(f["code"] == "screening_missing" and "JCV" in f["message"] for f in first["flags"])
