@@ -34,9 +34,10 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
 
-## make bench: run the benchmarks in bench/ and print their figures
+## make bench: run the benchmarks in bench/, print their figures, write bench/report.md
 bench: install-dev
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*
