@@ -133,3 +133,18 @@ def count(model: type) -> int:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def api_as(client: FlaskClient, users: dict[str, Any]):
+    """Return a factory of API callers: ``api_as("nurse")(method, url, role=…, json=…)``."""
+    from clinic.auth.services import issue_token
+
+    def factory(default_role: str):
+        def call(method: str, url: str, role: str = default_role, **kwargs: Any) -> Any:
+            token = issue_token(users[role])
+            return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+        return call
+
+    return factory

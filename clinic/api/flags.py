@@ -5,22 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
 
 from clinic.api import bp
-from clinic.errors import ApiError
+from clinic.api.util import site_and_day_or_error
 from clinic.monitoring.flags import day_worklist, flag_json, site_today
-from clinic.scheduling.dayargs import ScheduleQueryError, resolve_schedule_query
 
 
 @bp.get("/flags")
 def list_flags() -> list[dict[str, Any]]:
     """Return the day's flags (defaults: first site, today there), by severity then time."""
     now = datetime.now(UTC)
-    try:
-        site, day = resolve_schedule_query(request.args.get("site_id"), request.args.get("date"), now)
-    except ScheduleQueryError as error:
-        if error.field is None:
-            raise ApiError(404, error.message) from None
-        raise ApiError(422, error.message, fields={error.field: [error.message]}) from None
+    site, day = site_and_day_or_error(now)
     return [flag_json(row.flag, row.ack) for row in day_worklist(site, day, site_today(site, now))]

@@ -7,12 +7,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
 
 from clinic.api import bp
+from clinic.api.util import site_and_day_or_error
 from clinic.api.serializers import iso_local
-from clinic.errors import ApiError
-from clinic.scheduling.dayargs import ScheduleQueryError, resolve_schedule_query
 from clinic.scheduling.dayview import DayView, day_view
 from clinic.scheduling.models import Appointment
 
@@ -71,10 +69,5 @@ def schedule_json(view: DayView) -> dict[str, Any]:
 def schedule() -> dict[str, Any]:
     """Return a site's chairs and appointments for a local day (defaults: first site, today)."""
     now = datetime.now(UTC)
-    try:
-        site, day = resolve_schedule_query(request.args.get("site_id"), request.args.get("date"), now)
-    except ScheduleQueryError as error:
-        if error.field is None:
-            raise ApiError(404, error.message) from None
-        raise ApiError(422, error.message, fields={error.field: [error.message]}) from None
+    site, day = site_and_day_or_error(now)
     return schedule_json(day_view(site, day, now))

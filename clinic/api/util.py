@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import request
@@ -58,3 +59,15 @@ def validated_form(form_class: type[F], payload: dict[str, Any], **kwargs: Any) 
 def form_values(form: Form) -> dict[str, Any]:
     """Return the form's data without CSRF and submit fields."""
     return {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "submit")}
+
+
+def site_and_day_or_error(now: datetime) -> tuple[Any, date]:
+    """Return the ?site_id=&date= of the request; 404 unknown site, 422 malformed."""
+    from clinic.scheduling.dayargs import ScheduleQueryError, resolve_schedule_query
+
+    try:
+        return resolve_schedule_query(request.args.get("site_id"), request.args.get("date"), now)
+    except ScheduleQueryError as error:
+        if error.field is None:
+            raise ApiError(404, error.message) from None
+        raise ApiError(422, error.message, fields={error.field: [error.message]}) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 import click
@@ -11,17 +10,12 @@ from flask.cli import AppGroup
 
 from clinic.domain.regimens import PlanningError
 from clinic.domain.targets import Measures
+from clinic.cli_util import fail
 from clinic.extensions import db
 from clinic.protocols.services import UnknownProtocol, plan_entry, protocol_entry, sync_catalog, target_json
 
 protocols_cli = AppGroup("protocols", help="Therapy protocol catalog.")
 
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2."""
-    db.session.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @protocols_cli.command("sync")

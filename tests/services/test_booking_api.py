@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.auth.services import issue_token
 from clinic.extensions import db
 from clinic.protocols.services import sync_catalog
 from clinic.scheduling.models import Appointment, Closure, TreatmentSeries
@@ -26,12 +25,8 @@ def clinic(session, users):
 
 
 @pytest.fixture
-def api(client, users):
-    def call(method: str, url: str, role: str = "scheduler", **kwargs):
-        token = issue_token(users[role])
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
+def api(api_as):
+    return api_as("scheduler")
 
 
 def local(value: str) -> datetime:

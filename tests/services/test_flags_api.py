@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from clinic.auth.services import issue_token
 from clinic.domain.monitoring import F_FIELDS
 from clinic.monitoring.flags import day_worklist
 from clinic.monitoring.services import acknowledge, clear_rechallenge, record_observation
@@ -32,12 +31,8 @@ def clinic(session, users):
 
 
 @pytest.fixture
-def api(client, users):
-    def call(method: str, url: str, role: str = "viewer", **kwargs):
-        token = issue_token(users[role])
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
+def api(api_as):
+    return api_as("viewer")
 
 
 @pytest.fixture

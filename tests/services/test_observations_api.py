@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from clinic.auth.services import issue_token
 from clinic.extensions import db
 from clinic.patients.models import Patient, Screening
 from clinic.protocols.services import current_protocol, sync_catalog
@@ -26,12 +25,8 @@ def clinic(session, users) -> Site:
 
 
 @pytest.fixture
-def api(client, users):
-    def call(method: str, url: str, role: str = "nurse", **kwargs: Any):
-        token = issue_token(users[role])
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
+def api(api_as):
+    return api_as("nurse")
 
 
 def screened_patient() -> Patient:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from clinic.auth.services import issue_token
 from clinic.patients.models import Patient
 from tests.conftest import count
 
@@ -21,12 +20,8 @@ VALID = {
 
 
 @pytest.fixture
-def api(client, users):
-    def call(method: str, url: str, role: str = "scheduler", **kwargs):
-        token = issue_token(users[role])
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
+def api(api_as):
+    return api_as("scheduler")
 
 
 def test_create_and_read(api) -> None:

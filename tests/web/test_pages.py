@@ -103,3 +103,9 @@ def test_edit_patient_and_add_diagnosis(signed_in) -> None:
     client.post(f"/patients/{patient.id}/diagnoses", data={"code": "g70.0", "label": "Myasthenia gravis"})
     page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
     assert "72.5 kg" in page and "G70.0" in page
+
+
+def test_patient_page_title_is_plain_text(signed_in) -> None:
+    patient = make_patient(family_name="Titlecase", given_name="Ida")
+    page = signed_in("viewer").get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "<title>Titlecase, Ida · Infusion clinic</title>" in page

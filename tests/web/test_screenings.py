@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.auth.services import issue_token
 from clinic.domain.monitoring import DUE_SOON_DAYS, ScreeningResult
 from clinic.domain.policy import MonitoringPolicy, ScreeningRequirement
 from clinic.domain.screening_status import screening_status, screening_statuses
@@ -171,12 +170,8 @@ def test_only_nurses_and_admins_add_screenings(signed_in, booked, role: str) -> 
 
 
 @pytest.fixture
-def api(client, users):
-    def call(method: str, url: str, role: str = "nurse", **kwargs):
-        token = issue_token(users[role])
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
+def api(api_as):
+    return api_as("nurse")
 
 
 API_BODY = {"test": "cbc", "result": "done", "value": 2.1, "collected_on": "2026-01-04"}
