@@ -121,6 +121,33 @@ def _day0(patient: Patient, entry: dict, monday: date, rng: random.Random) -> da
     return monday
 
 
+#: plausible results for the demo's screenings (value: neutrophils, JCV index, g/L, µmol/L)
+DEMO_RESULTS = {
+    "hbv": ("negative", None), "tb": ("negative", None), "jcv": ("negative", 0.3), "igg": ("done", 8.4),
+    "cbc": ("done", 3.2), "creatinine": ("done", 78.0), "pregnancy": ("negative", None),
+    "meningococcal_vaccine": ("done", None), "iga": ("done", 1.9), "lft": ("done", None),
+}
+
+
+def seed_screenings(patient: Patient, entry: dict, day0: date, today: date, rng: random.Random) -> None:
+    """Record the screenings the protocol asks for; now and then one is missing."""
+    from clinic.domain.policy import MonitoringPolicy
+    from clinic.patients.models import Screening
+
+    skip = rng.randrange(9) == 0  # about one patient in nine has a gap to follow up
+    for index, requirement in enumerate(MonitoringPolicy.from_entry(entry).screenings):
+        if skip and index == 0:
+            continue
+        if requirement.when == "before_first":
+            collected = day0 - timedelta(days=max(20, requirement.min_days_before_first + 7))
+        elif requirement.when == "before_each":
+            collected = today - timedelta(days=1)
+        else:
+            collected = today - timedelta(days=rng.randrange(10, 150))
+        result, value = DEMO_RESULTS[requirement.test]
+        patient.screenings.append(Screening(test=requirement.test, result=result, value=value, collected_on=collected))
+
+
 def seed_series(site: Site, patients: list[Patient], today: date, now: datetime) -> int:
     """Book each patient's protocol through the booking service, once per patient."""
     from clinic.scheduling.booking import SeriesRequest, book_series
@@ -148,6 +175,7 @@ def seed_series(site: Site, patients: list[Patient], today: date, now: datetime)
             _series, plan = book_series(request, scheduler)
         except BookingProblem:
             continue  # a full demo week: this patient simply has no series
+        seed_screenings(patient, protocol.definition, day0, today, rng)
         for appointment in plan.appointments:
             if appointment.end_at <= now:
                 appointment.status = "completed"

@@ -126,13 +126,13 @@ def month_grids(plan: Any) -> list[dict[str, Any]]:
     if plan is None or not plan.placement.placed:
         return []
     marked = {p.day: p.target.number for p in plan.placement.placed}
-    first, last = min(marked), max(marked)
-    months, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        weeks = cal.Calendar().monthdatescalendar(year, month)
-        months.append({"label": date(year, month, 1).strftime("%B %Y"), "month": month, "weeks": weeks})
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return [dict(m, marked=marked) for m in months]
+    # Only the months that hold a dose: a course a year later needs no empty year.
+    shown = sorted({(day.year, day.month) for day in marked})
+    return [
+        {"label": date(year, month, 1).strftime("%B %Y"), "month": month, "marked": marked,
+         "weeks": cal.Calendar().monthdatescalendar(year, month)}
+        for year, month in shown
+    ]
 
 
 def _pins_json(plan: Any) -> str:
