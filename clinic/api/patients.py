@@ -130,10 +130,15 @@ def patch_patient(patient_id: int) -> dict[str, Any]:
     form = validated_form(PatientForm, merged)
     values = {k: v for k, v in form_values(form).items() if k in payload}
     try:
-        changes = update_patient(patient, values, current_user)
+        update = update_patient(patient, values, current_user)
     except DuplicateMRN as error:
         raise ApiError(409, str(error), fields={"mrn": [str(error)]}, code="duplicate") from None
     db.session.commit()
     body = patient_json(patient)
-    body["changed"] = sorted(changes)
+    body["changed"] = sorted(update.changes)
+    body["redosed"] = [
+        {"appointment_id": a.id, "number": a.dose_number, "before": {"amount": old, "unit": a.dose_unit},
+         "after": {"amount": new, "unit": a.dose_unit}}
+        for a, old, new in update.redosed
+    ]
     return body

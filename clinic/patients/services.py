@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,17 +43,31 @@ def create_patient(values: dict[str, Any], diagnoses: list[dict[str, Any]], by: 
     return patient
 
 
-def update_patient(patient: Patient, values: dict[str, Any], by: User | None) -> dict[str, tuple[Any, Any]]:
-    """Apply changed fields; return {field: (before, after)}."""
+@dataclass
+class PatientUpdate:
+    """What an update changed: fields, and future doses re-computed from new measures."""
+
+    changes: dict[str, tuple[Any, Any]]
+    redosed: list[tuple[Any, float | None, float]] = field(default_factory=list)
+
+
+def update_patient(patient: Patient, values: dict[str, Any], by: User | None,
+                   now: datetime | None = None) -> PatientUpdate:
+    """Apply changed fields; a new weight or height re-doses future weight-based doses."""
     if values.get("mrn") and values["mrn"] != patient.mrn:
         _check_mrn(values["mrn"], patient.id)
     changes: dict[str, tuple[Any, Any]] = {}
-    for field in PATIENT_FIELDS:
-        if field in values and getattr(patient, field) != values[field]:
-            changes[field] = (getattr(patient, field), values[field])
-            setattr(patient, field, values[field])
+    for name in PATIENT_FIELDS:
+        if name in values and getattr(patient, name) != values[name]:
+            changes[name] = (getattr(patient, name), values[name])
+            setattr(patient, name, values[name])
     db.session.flush()
-    return changes
+    result = PatientUpdate(changes)
+    if {"weight_kg", "height_cm"} & set(changes):
+        from clinic.scheduling.booking import recompute_doses
+
+        result.redosed = recompute_doses(patient, now or datetime.now(UTC))
+    return result
 
 
 def add_diagnosis(patient: Patient, code: str, label: str, since: date | None) -> Diagnosis:

@@ -154,12 +154,15 @@ def edit(patient_id: int) -> str | Response:
     form = PatientForm(obj=patient)
     if form.validate_on_submit():
         try:
-            changes = update_patient(patient, form_values(form), current_user)
+            update = update_patient(patient, form_values(form), current_user)
         except DuplicateMRN as error:
             form.mrn.errors = [str(error)]
         else:
             db.session.commit()
-            flash("Saved." if changes else "Nothing changed.", "success")
+            flash("Saved." if update.changes else "Nothing changed.", "success")
+            if update.redosed:
+                count = len(update.redosed)
+                flash(f"{count} future dose{'s' if count != 1 else ''} re-computed for the new measures.", "info")
             return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_template("patients/form.html", form=form, diagnosis=None, patient=patient)
 

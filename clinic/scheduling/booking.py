@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
+
 from clinic.auth.models import User
 from clinic.domain.calendar import SiteCalendar
 from clinic.domain.monitoring import Flag
@@ -240,3 +242,35 @@ def preview_flags(plan: SeriesPlan, today: date) -> dict[int, list[Flag]]:
 
     doses = [(p.target.number, p.start, p.end, p.target.observation_minutes) for p in plan.placement.placed]
     return proposed_flags(plan.patient.id, plan.protocol, doses, plan.site.id, plan.site.timezone, today)
+
+
+def recompute_doses(patient: Patient, now: datetime) -> list[tuple[Appointment, float | None, float]]:
+    """Re-dose the patient's future appointments after a weight or height change.
+
+    Returns (appointment, old amount, new amount) for each dose that changed.
+    Fixed doses do not change; a dose that cannot be computed any more (a
+    measure removed) keeps its amount.
+    """
+    series_rows = db.session.scalars(
+        sa.select(TreatmentSeries).where(TreatmentSeries.patient_id == patient.id, TreatmentSeries.status == "active")
+    )
+    measures = Measures(patient.weight_kg, patient.height_cm)
+    changed = []
+    for series in series_rows:
+        future = [a for a in series.appointments if a.start_at > now and a.status in ("scheduled", "held") and a.dose_number]
+        if not future:
+            continue
+        try:
+            regimen = parse_regimen(series.protocol.definition, series.protocol.code)
+            amounts = {t.number: t.amount for t in plan_doses(regimen, series.day0, measures,
+                                                              max_doses=max(a.dose_number or 0 for a in future))}
+        except PlanningError:
+            continue
+        for appointment in future:
+            new = amounts.get(appointment.dose_number or 0)
+            if new is not None and new != appointment.dose_amount:
+                changed.append((appointment, appointment.dose_amount, new))
+                appointment.dose_amount = new
+        series.weight_kg, series.height_cm = patient.weight_kg, patient.height_cm
+    db.session.flush()
+    return changed

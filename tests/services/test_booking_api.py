@@ -215,3 +215,19 @@ def test_preview_shows_monitoring_flags_per_dose(api, clinic) -> None:
     assert {"first_infusion", "observation_required"} <= {f["code"] for f in first["flags"]}
     assert "first_infusion" not in {f["code"] for f in second["flags"]}
     assert any(f["code"] == "screening_missing" and "JCV" in f["message"] for f in first["flags"])
+
+
+def test_weight_change_redoses_future_weight_based_doses(api, clinic) -> None:
+    patient = make_patient(weight_kg=70, diagnoses=[("M05.79", "RA")])
+    body = {"patient_id": patient.id, "protocol_code": "infliximab-ra", "start_date": "2030-01-07",
+            "site_id": clinic.id, "doses": 3}
+    created = api("POST", "/api/v1/series", json=body).get_json()
+    assert {a["dose"]["amount"] for a in created["appointments"]} == {210}
+    response = api("PATCH", f"/api/v1/patients/{patient.id}", json={"weight_kg": 80})
+    assert response.status_code == 200
+    redosed = response.get_json()["redosed"]
+    assert [(r["before"]["amount"], r["after"]["amount"]) for r in redosed] == [(210, 240)] * 3
+    series = api("GET", f"/api/v1/series/{created['id']}").get_json()
+    assert {a["dose"]["amount"] for a in series["appointments"]} == {240}
+    fixed = api("PATCH", f"/api/v1/patients/{patient.id}", json={"phone": "+49 30 1"}).get_json()
+    assert fixed["redosed"] == []
