@@ -34,6 +34,11 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
 
+## make audit: known vulnerabilities in the pinned requirements, high-severity findings in clinic/
+audit: install-dev
+	$(BIN)/bandit --quiet --recursive clinic -lll
+	$(BIN)/pip-audit --strict --progress-spinner off --requirement requirements.txt
+
 ## make bench: run the benchmarks in bench/, print their figures, write bench/report.md
 bench: install-dev
 	$(BIN)/python bench/plan.py

@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from clinic.audit.hooks import record_denied
 from clinic.auth.access import is_api_request
 from clinic.extensions import db
 from clinic.scheduling.conflicts import BookingProblem
@@ -62,6 +63,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Any:
         db.session.rollback()
+        record_denied(error.status)
         body = error_body(error.status, error.message, error.fields, error.code, **error.extra)
         return jsonify(body), error.status
 
@@ -86,11 +88,14 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Any:
         db.session.rollback()
         status = error.code or 500
+        record_denied(status)
+        # a 429 (or 503) says when to come back
+        headers = {name: value for name, value in error.get_headers() if name == "Retry-After"}
         if is_api_request():
-            return jsonify(error_body(status, error.description or error.name)), status
+            return jsonify(error_body(status, error.description or error.name)), status, headers
         return render_template(
             "error.html", status=status, title=error.name, message=error.description
-        ), status
+        ), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

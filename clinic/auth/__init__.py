@@ -1,1 +1,1 @@
-"""Staff sign-in, roles and API tokens."""
+"""Staff sign-in, server-side sessions, throttling, roles and API tokens."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, g, redirect, request, session
 from flask_login import current_user
+from flask_login.utils import login_url
 
+from clinic.auth.clock import now
 from clinic.auth.models import User
-from clinic.extensions import db, login_manager
+from clinic.auth.sessions import SESSION_KEY, check_session, ended_message, record_check
+from clinic.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,10 +29,16 @@ def is_api_request() -> bool:
 def _load_user(user_id: str) -> User | None:
     # The API never trusts the session cookie: it would make cookie-borne
     # requests CSRF-able, since the API is exempt from CSRF tokens.
-    if is_api_request() or not user_id.isdigit():
+    if is_api_request() or not (user_id.isascii() and user_id.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    instant = now()
+    check = check_session(key, int(user_id), instant)
+    record_check(check, instant)
+    g.session_problem = check.problem
+    return check.user
 
 
 @login_manager.request_loader
@@ -53,7 +62,14 @@ def require_sign_in() -> Any:
         return None
     if is_api_request():
         abort(401)
-    return login_manager.unauthorized()
+    problem = g.get("session_problem")
+    if problem is None:
+        return login_manager.unauthorized()
+    # The session ended (idle, limit, sign-out elsewhere, deactivated):
+    # drop the stale cookie and say why when the reason helps the user.
+    session.clear()
+    flash(ended_message(problem) or login_manager.login_message, "info")
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

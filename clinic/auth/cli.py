@@ -1,4 +1,4 @@
-"""`flask users create|token`."""
+"""`flask users create|token|deactivate`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import click
 from flask.cli import AppGroup
 
 from clinic.auth.models import ROLES
-from clinic.auth.services import UserError, create_user, find_user, issue_token
+from clinic.auth.clock import now
+from clinic.auth.services import UserError, create_user, deactivate_user, find_user, issue_token
 from clinic.extensions import db
 
 users_cli = AppGroup("users", help="Manage staff users.")
@@ -55,3 +56,16 @@ def token_command(name: str) -> None:
     token = issue_token(user)
     db.session.commit()
     click.echo(token)
+
+
+@users_cli.command("deactivate")
+@click.argument("name")
+def deactivate_command(name: str) -> None:
+    """Deactivate NAME: no sign-in, open sessions ended, API tokens revoked."""
+    user = find_user(name)
+    if user is None:
+        fail(f"no user named {name!r}")
+    assert user is not None
+    ended = deactivate_user(user, now())
+    db.session.commit()
+    click.echo(f"deactivated user {user.username}; ended {ended} open session{'s' if ended != 1 else ''}")

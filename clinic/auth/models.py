@@ -1,4 +1,4 @@
-"""Staff users and API tokens."""
+"""Staff users, API tokens, sign-in sessions and sign-in attempts."""
 
 from __future__ import annotations
 
@@ -58,3 +58,41 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """One signed-in browser session, checked on every request.
+
+    The cookie carries a random key; only its sha256 is stored, so a copy of
+    this table cannot be replayed. Ending a session (sign-out, deactivation,
+    idle or absolute limit) sets ``ended_at``; a copied cookie then stops
+    working.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class SignInAttempt(db.Model):
+    """One sign-in attempt (lower-cased username, address, outcome), for throttling."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        sa.Index("ix_sign_in_attempt_username_at", "username", "at"),
+        sa.Index("ix_sign_in_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    success: Mapped[bool]

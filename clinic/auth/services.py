@@ -1,9 +1,10 @@
-"""Create users, check passwords, issue and resolve API tokens."""
+"""Create and deactivate users, check passwords, issue and resolve API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -11,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from clinic.auth.models import ROLES, ApiToken, User
+from clinic.auth.sessions import end_user_sessions
 from clinic.extensions import db
 
 
@@ -113,3 +115,18 @@ def user_for_token(token: str) -> User | None:
     if row is None or not row.user.active:
         return None
     return row.user
+
+
+def deactivate_user(user: User, now: datetime) -> int:
+    """Stop ``user`` from working: no sign-in, sessions ended, tokens revoked.
+
+    Return how many open sessions were ended (a copied cookie stops working
+    at once; the per-request check refuses inactive users as well).
+    """
+    user.active = False
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    ended = end_user_sessions(user, now)
+    db.session.flush()
+    return ended

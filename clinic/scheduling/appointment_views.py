@@ -146,6 +146,7 @@ def _move_or_preview(appointment: Appointment, site: Site, start: datetime, chai
 
 
 @bp.post("/<int:appointment_id>/status")
+@roles_required(*BOOKERS, "nurse")
 def status(appointment_id: int) -> Response | tuple[str, int]:
     """Change the status (schedulers: cancel, hold; nurses: check-in, start, complete, no-show)."""
     appointment, site = load_appointment(appointment_id)

@@ -66,3 +66,8 @@ def test_public_pages_are_reachable(client, path: str) -> None:
     response = client.get(path)
     response.close()  # static files stream from an open file
     assert response.status_code == 200
+
+
+def test_only_sign_in_and_static_files_are_public() -> None:
+    # Widening this set is a security decision: the role matrix must say so too.
+    assert PUBLIC_ENDPOINTS == frozenset({"auth.login", "static"})

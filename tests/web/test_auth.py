@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import sign_in
 
 GENERIC = b"Invalid username or password."
@@ -41,6 +43,21 @@ def test_next_is_followed_only_when_local(client, users) -> None:
         "/login", data={"username": "viewer1", "password": "correct horse", "next": "https://evil.example/"}
     )
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example/", "\\\\evil.example", "javascript:alert(1)",
+    "/patients/\r\nSet-Cookie: x=1", "",
+])
+def test_next_never_leaves_the_site(client, users, target: str) -> None:
+    response = client.post("/login", data={"username": "viewer1", "password": "correct horse", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_sign_out_is_post_only(signed_in) -> None:
+    client = signed_in("viewer")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200
 
 
 def test_anonymous_redirect_keeps_next(client) -> None:
