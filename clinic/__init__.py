@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from config import DEV_SECRET_KEY, INSTANCE_DIR, Config
+from config import DEV_SECRET_KEY, INSTANCE_DIR, MIN_SECRET_KEY_LENGTH, Config
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +23,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_production_config(app)
     INSTANCE_DIR.mkdir(exist_ok=True)
     register_extensions(app)
+    register_audit(app)
+    register_security(app)
     register_blueprints(app)
     register_errors(app)
     register_templates(app)
@@ -31,11 +33,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def check_production_config(app: Flask) -> None:
-    """Refuse to run in production with the default secret or debug on."""
-    if app.config.get("CLINIC_ENV") != "production":
+    """Refuse to run in production with the default, an empty or a short secret, or debug on."""
+    environment = app.config.get("CLINIC_ENV")
+    if environment not in ("development", "production"):  # a typo must not mean "development"
+        raise RuntimeError(f"CLINIC_ENV must be 'development' or 'production', not {environment!r}")
+    if environment != "production":
         return
-    if app.config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
-        raise RuntimeError("SECRET_KEY must be set to a random value in production")
+    secret = app.config.get("SECRET_KEY") or ""
+    if not isinstance(secret, (str, bytes)) or secret in ("", DEV_SECRET_KEY) or len(secret) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters in production"
+        )
     if app.debug:
         raise RuntimeError("debug mode must be off in production")
 
@@ -55,9 +63,22 @@ def register_extensions(app: Flask) -> None:
     register_access(app)
 
 
+def register_security(app: Flask) -> None:
+    from clinic.security import register_security as install
+
+    install(app)
+
+
+def register_audit(app: Flask) -> None:
+    from clinic.audit.hooks import register_audit as install
+
+    install(app)  # after the sign-in gate: the acting user is known by then
+
+
 def register_blueprints(app: Flask) -> None:
     from clinic.admin.views import bp as admin_bp
     from clinic.api import bp as api_bp
+    from clinic.audit.views import bp as audit_bp
     from clinic.auth.views import bp as auth_bp
     from clinic.extensions import csrf
     from clinic.main.views import bp as main_bp
@@ -77,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(appointments_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(record_bp)
     csrf.exempt(api_bp)  # token auth, never cookies
@@ -96,10 +118,12 @@ def register_templates(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from clinic.audit.cli import audit_cli
     from clinic.auth.cli import users_cli
     from clinic.demo import seed_demo_command
     from clinic.protocols.cli import protocols_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(protocols_cli)
     app.cli.add_command(seed_demo_command)

@@ -8,8 +8,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from clinic.api import (  # noqa: E402,F401  (registers the routes)
     appointments,
+    audit,
     flags,
     observations,
+    openapi,
     patients,
     protocols,
     routes,
