@@ -22,6 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     check_production_config(app)
     INSTANCE_DIR.mkdir(exist_ok=True)
+    register_converters(app)
     register_extensions(app)
     register_audit(app)
     register_security(app)
@@ -30,6 +31,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """Make ``<int:…>`` URL parts stop at the largest database id (bigger → 404)."""
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def check_production_config(app: Flask) -> None:

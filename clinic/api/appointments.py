@@ -14,7 +14,7 @@ from clinic.auth.access import roles_required
 from clinic.errors import ApiError
 from clinic.extensions import db
 from clinic.scheduling.changes import SingleRequest, apply_move, book_single, change_status, plan_move
-from clinic.scheduling.forms import SingleAppointmentForm
+from clinic.scheduling.forms import MAX_ID, SingleAppointmentForm
 from clinic.scheduling.models import APPOINTMENT_STATUSES, Appointment, Site
 
 BOOKERS = ("admin", "scheduler")
@@ -76,7 +76,8 @@ def _parse_patch(payload: dict[str, Any], appointment: Appointment) -> tuple[dat
         except ValueError:
             fields["start"] = ["Use an ISO 8601 instant like 2027-01-12T09:00:00+01:00."]
     if "chair_id" in payload:
-        if isinstance(payload["chair_id"], bool) or not isinstance(payload["chair_id"], int):
+        if isinstance(payload["chair_id"], bool) or not isinstance(payload["chair_id"], int) \
+                or not 1 <= payload["chair_id"] <= MAX_ID:
             fields["chair_id"] = ["Must be a chair id."]
         else:
             chair_id = payload["chair_id"]

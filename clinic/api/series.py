@@ -23,7 +23,7 @@ from clinic.scheduling.booking import (
     preview_series,
     stop_series,
 )
-from clinic.scheduling.forms import SeriesForm
+from clinic.scheduling.forms import MAX_ID, SeriesForm
 from clinic.scheduling.models import TreatmentSeries
 
 BOOKERS = ("admin", "scheduler")
@@ -45,6 +45,8 @@ def _pins(payload: dict[str, Any]) -> tuple[Pin, ...]:
             raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}]": [message]}) from None
         if start.tzinfo is None:
             raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}].start": ["Needs a UTC offset."]})
+        if not (1 <= pin.number <= 10_000 and 1 <= pin.chair_id <= MAX_ID):
+            raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}]": ["Not a valid dose or chair."]})
         pins.append(pin)
     return tuple(pins)
 

@@ -16,7 +16,10 @@ F = TypeVar("F", bound=Form)
 
 def json_body() -> dict[str, Any]:
     """Return the request's JSON object, or raise a 400 ApiError."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting: not a body anyone meant
+        payload = None
     if not isinstance(payload, dict):
         raise ApiError(400, "The body must be a JSON object.", code="malformed_json")
     return payload

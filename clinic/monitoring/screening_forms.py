@@ -10,6 +10,8 @@ from wtforms import DateField, FloatField, IntegerField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from clinic.scheduling.forms import ID_RANGE
+
 from clinic.domain.monitoring import screening_name
 from clinic.domain.policy import SCREENING_TESTS
 from clinic.patients.models import SCREENING_RESULTS
@@ -98,7 +100,7 @@ class RechallengeForm(FlaskForm):
 class AcknowledgeForm(FlaskForm):
     """The hidden fields behind one "Acknowledge" button."""
 
-    appointment_id = IntegerField("Appointment", validators=[DataRequired()])
+    appointment_id = IntegerField("Appointment", validators=[DataRequired(), ID_RANGE])
     key = StringField("Flag", validators=[DataRequired(), Length(max=200)])
-    site_id = IntegerField("Site", validators=[Optional()])
+    site_id = IntegerField("Site", validators=[Optional(), ID_RANGE])
     day = DateField("Day", validators=[Optional()])

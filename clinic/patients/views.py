@@ -39,8 +39,10 @@ def index() -> str:
     sort = request.args.get("sort", "name")
     if sort not in SORTS:
         sort = "name"
+    page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     page = db.paginate(
         search_patients(term, sort),
+        page=page_number,
         per_page=current_app.config["PATIENTS_PER_PAGE"],
         error_out=False,
     )

@@ -24,7 +24,7 @@ from clinic.domain.regimens import PlanningError
 from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_flags, preview_series
 from clinic.scheduling.conflicts import BookingProblem
 from clinic.scheduling.changes import SingleRequest, book_single
-from clinic.scheduling.forms import SeriesForm, SingleBookingPageForm, attach_problem
+from clinic.scheduling.forms import MAX_ID, SeriesForm, SingleBookingPageForm, attach_problem
 from clinic.scheduling.models import Chair, Site
 from clinic.scheduling.queries import sites
 
@@ -183,7 +183,8 @@ def confirm(patient_id: int, code: str) -> str | Response:
 @roles_required(*BOOKERS)
 def single() -> str | Response:
     """Book one appointment in a chosen chair and time (from the day schedule)."""
-    form = SingleBookingPageForm(data={"chair_id": request.args.get("chair_id", type=int),
+    chair_arg = request.args.get("chair_id", type=int)
+    form = SingleBookingPageForm(data={"chair_id": chair_arg if chair_arg and 0 < chair_arg <= MAX_ID else None,
                                        "start": request.args.get("start", "")})
     chair = db.session.get(Chair, form.chair_id.data) if form.chair_id.data else None
     if request.method == "POST" and form.validate_on_submit():

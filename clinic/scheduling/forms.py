@@ -9,14 +9,18 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+#: database ids are 32-bit integers on PostgreSQL; anything outside is no id
+MAX_ID = 2**31 - 1
+ID_RANGE = NumberRange(1, MAX_ID, message="Not a valid id.")
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 class SeriesForm(FlaskForm):
-    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient.")])
+    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient."), ID_RANGE])
     protocol_code = StringField("Protocol", validators=[DataRequired(message="Choose a protocol."), Length(max=64)])
     start_date = DateField("Start date (day 0)", validators=[DataRequired(message="Enter a date like 2027-01-04.")])
-    site_id = IntegerField("Site", validators=[DataRequired(message="Choose a site.")])
+    site_id = IntegerField("Site", validators=[DataRequired(message="Choose a site."), ID_RANGE])
     preferred_time = TimeField("Preferred start time", validators=[Optional()],
                                description="The time the patient usually comes, e.g. 09:00.")
     preferred_weekday = SelectField(
@@ -24,7 +28,7 @@ class SeriesForm(FlaskForm):
         choices=[SelectChoice("", "No preference")] + [SelectChoice(str(i), name) for i, name in enumerate(WEEKDAYS)],
         description="Used where the dose's window allows.",
     )
-    preferred_chair_id = IntegerField("Preferred chair", validators=[Optional()])
+    preferred_chair_id = IntegerField("Preferred chair", validators=[Optional(), ID_RANGE])
     horizon_days = IntegerField("Plan ahead (days)", default=365, validators=[Optional(), NumberRange(1, 1095)],
                                 description="Open-ended protocols are planned this far ahead.")
     doses = IntegerField("Number of doses", validators=[Optional(), NumberRange(1, 200)],
@@ -36,8 +40,8 @@ class SeriesForm(FlaskForm):
 
 
 class SingleAppointmentForm(FlaskForm):
-    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient.")])
-    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair.")])
+    patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient."), ID_RANGE])
+    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair."), ID_RANGE])
     start = StringField("Start", validators=[DataRequired(message="Enter a start like 2027-01-12T09:00+01:00.")])
     duration_minutes = IntegerField("Chair time (minutes)", validators=[DataRequired(), NumberRange(5, 720)])
     protocol_code = StringField("Protocol", validators=[Optional(), Length(max=64)])
@@ -56,7 +60,7 @@ class SingleAppointmentForm(FlaskForm):
 class MoveForm(FlaskForm):
     day = DateField("New date", validators=[DataRequired(message="Enter a date like 2027-01-12.")])
     start_time = TimeField("New start time", validators=[DataRequired(message="Enter a time like 09:30.")])
-    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair.")])
+    chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair."), ID_RANGE])
 
 
 class GivenForm(FlaskForm):
@@ -91,7 +95,7 @@ class SingleBookingPageForm(FlaskForm):
     """The page version: the patient is given by MRN, the start as shown."""
 
     mrn = StringField("Patient MRN", validators=[DataRequired(message="Enter the patient's MRN."), Length(max=32)])
-    chair_id = IntegerField("Chair", validators=[DataRequired()])
+    chair_id = IntegerField("Chair", validators=[DataRequired(), ID_RANGE])
     start = StringField("Start", validators=[DataRequired()])
     duration_minutes = IntegerField("Chair time (minutes)", default=60, validators=[DataRequired(), NumberRange(5, 720)])
     protocol_code = StringField("Protocol code (optional)", validators=[Optional(), Length(max=64)])
