@@ -47,6 +47,8 @@ def register_security(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     production = is_production(app)
+    # First of all hooks: no database work may see a NUL byte (PostgreSQL refuses them).
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_nul_bytes)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -69,3 +71,23 @@ def apply_session_settings(app: Flask) -> None:
         plain = app.config.get("SESSION_COOKIE_NAME", "session") == "session"
         if plain and path == "/" and not app.config.get("SESSION_COOKIE_DOMAIN"):
             app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+
+
+def contains_nul(value: object) -> bool:
+    """Return True if a string anywhere inside ``value`` holds a NUL byte."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
+def reject_nul_bytes() -> None:
+    """Answer 400 to a path, query or form value holding a NUL byte."""
+    from flask import abort
+
+    values = [request.path, *request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400, "A value holds a NUL character; remove it and try again.")

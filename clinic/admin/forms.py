@@ -23,6 +23,7 @@ from wtforms.validators import (
 )
 
 from clinic.scheduling.models import CHAIR_KINDS
+from clinic.scheduling.forms import check_year
 
 SLOT_MINUTES = (5, 10, 15, 20, 30, 60)
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -193,6 +194,9 @@ class ChairForm(FlaskForm):
 
 class ClosureForm(FlaskForm):
     day = DateField("Date", validators=[InputRequired("Enter a date like 2027-01-12.")])
+
+    def validate_day(self, field: DateField) -> None:
+        check_year(field.data)
     reason = StringField(
         "Reason", filters=[_strip], validators=[DataRequired("Say why the site is closed."), Length(max=200)],
         description="Shown on the schedule and in booking previews.",

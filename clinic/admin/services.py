@@ -98,7 +98,8 @@ def site_hours(site: Site) -> dict[int, tuple[time, time]]:
 
 
 def _check_site_name(name: str, site_id: int | None) -> None:
-    query = sa.select(Site.id).where(sa.func.lower(Site.name) == name.lower())
+    # SQLite's lower() folds ASCII only: compare both ways
+    query = sa.select(Site.id).where(sa.or_(Site.name == name, sa.func.lower(Site.name) == name.lower()))
     if site_id is not None:
         query = query.where(Site.id != site_id)
     if db.session.scalar(query) is not None:
@@ -159,7 +160,9 @@ def site_chairs(site: Site) -> list[Chair]:
 
 
 def _check_label(site_id: int, label: str, chair_id: int | None) -> None:
-    query = sa.select(Chair.id).where(Chair.site_id == site_id, sa.func.lower(Chair.label) == label.lower())
+    query = sa.select(Chair.id).where(
+        Chair.site_id == site_id, sa.or_(Chair.label == label, sa.func.lower(Chair.label) == label.lower())
+    )
     if chair_id is not None:
         query = query.where(Chair.id != chair_id)
     if db.session.scalar(query) is not None:

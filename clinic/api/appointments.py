@@ -14,7 +14,7 @@ from clinic.auth.access import roles_required
 from clinic.errors import ApiError
 from clinic.extensions import db
 from clinic.scheduling.changes import SingleRequest, apply_move, book_single, change_status, plan_move
-from clinic.scheduling.forms import MAX_ID, SingleAppointmentForm
+from clinic.scheduling.forms import MAX_ID, SingleAppointmentForm, in_years
 from clinic.scheduling.models import APPOINTMENT_STATUSES, Appointment, Site
 
 BOOKERS = ("admin", "scheduler")
@@ -73,6 +73,8 @@ def _parse_patch(payload: dict[str, Any], appointment: Appointment) -> tuple[dat
             start = datetime.fromisoformat(str(payload["start"]))
             if start.tzinfo is None:
                 fields["start"] = ["Needs a UTC offset, e.g. +01:00."]
+            elif not in_years(start):
+                fields["start"] = ["Use a year between 1900 and 2999."]
         except ValueError:
             fields["start"] = ["Use an ISO 8601 instant like 2027-01-12T09:00:00+01:00."]
     if "chair_id" in payload:

@@ -23,7 +23,7 @@ from clinic.scheduling.booking import (
     preview_series,
     stop_series,
 )
-from clinic.scheduling.forms import MAX_ID, SeriesForm
+from clinic.scheduling.forms import MAX_ID, SeriesForm, in_years
 from clinic.scheduling.models import TreatmentSeries
 
 BOOKERS = ("admin", "scheduler")
@@ -45,7 +45,7 @@ def _pins(payload: dict[str, Any]) -> tuple[Pin, ...]:
             raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}]": [message]}) from None
         if start.tzinfo is None:
             raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}].start": ["Needs a UTC offset."]})
-        if not (1 <= pin.number <= 10_000 and 1 <= pin.chair_id <= MAX_ID):
+        if not (1 <= pin.number <= 10_000 and 1 <= pin.chair_id <= MAX_ID and in_years(start)):
             raise ApiError(422, "Some fields are not valid.", fields={f"appointments[{index}]": ["Not a valid dose or chair."]})
         pins.append(pin)
     return tuple(pins)

@@ -22,6 +22,11 @@ def json_body() -> dict[str, Any]:
         payload = None
     if not isinstance(payload, dict):
         raise ApiError(400, "The body must be a JSON object.", code="malformed_json")
+    from clinic.security import contains_nul
+
+    bad = sorted(str(key) for key, value in payload.items() if contains_nul(key) or contains_nul(value))
+    if bad:
+        raise ApiError(422, "Some fields are not valid.", fields={key: ["Must not contain a NUL character."] for key in bad})
     return payload
 
 

@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.domain.monitoring import ctcae_label
 from clinic.monitoring.models import OBSERVATION_PHASES
+from clinic.scheduling.forms import check_year
 
 SYMPTOMS = (
     ("flushing", "Flushing"),
@@ -114,6 +115,7 @@ class InstantField(StringField):
             if zone is None:
                 raise ValidationError("Needs a UTC offset, e.g. 2027-01-12T09:30:00+01:00.")
             value = value.replace(tzinfo=zone)
+        check_year(value)
         self.instant = value
 
 

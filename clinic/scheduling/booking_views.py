@@ -24,7 +24,7 @@ from clinic.domain.regimens import PlanningError
 from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_flags, preview_series
 from clinic.scheduling.conflicts import BookingProblem
 from clinic.scheduling.changes import SingleRequest, book_single
-from clinic.scheduling.forms import MAX_ID, SeriesForm, SingleBookingPageForm, attach_problem
+from clinic.scheduling.forms import MAX_ID, SeriesForm, SingleBookingPageForm, attach_problem, in_years
 from clinic.scheduling.models import Chair, Site
 from clinic.scheduling.queries import sites
 
@@ -144,9 +144,12 @@ def _pins_json(plan: Any) -> str:
 
 def _parse_pins(raw: str) -> tuple[Pin, ...]:
     try:
-        return tuple(Pin(int(i["number"]), int(i["chair_id"]), datetime.fromisoformat(i["start"])) for i in json.loads(raw))
-    except (ValueError, KeyError, TypeError):
+        pins = tuple(Pin(int(i["number"]), int(i["chair_id"]), datetime.fromisoformat(i["start"])) for i in json.loads(raw))
+    except (ValueError, KeyError, TypeError, RecursionError):
         abort(400, "The confirmed plan was damaged; preview again.")
+    if not all(0 < p.chair_id <= MAX_ID and p.start.tzinfo is not None and in_years(p.start) for p in pins):
+        abort(400, "The confirmed plan was damaged; preview again.")
+    return pins
 
 
 @bp.post("/<int:patient_id>/<code>/confirm")
@@ -186,7 +189,8 @@ def single() -> str | Response:
     chair_arg = request.args.get("chair_id", type=int)
     form = SingleBookingPageForm(data={"chair_id": chair_arg if chair_arg and 0 < chair_arg <= MAX_ID else None,
                                        "start": request.args.get("start", "")})
-    chair = db.session.get(Chair, form.chair_id.data) if form.chair_id.data else None
+    chair_id = form.chair_id.data
+    chair = db.session.get(Chair, chair_id) if isinstance(chair_id, int) and 0 < chair_id <= MAX_ID else None
     if request.method == "POST" and form.validate_on_submit():
         patient = db.session.scalar(sa.select(Patient).where(sa.func.lower(Patient.mrn) == form.mrn.data.strip().lower()))
         if patient is None:

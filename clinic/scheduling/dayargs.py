@@ -30,7 +30,7 @@ class ScheduleQueryError(ValueError):
 def _parse_site_id(raw: str | None) -> int | None:
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 9:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or len(raw.strip()) > 9:
         raise ScheduleQueryError("The site must be given by its number, e.g. site_id=1.", "site_id")
     return int(raw.strip())
 

@@ -13,6 +13,21 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 MAX_ID = 2**31 - 1
 ID_RANGE = NumberRange(1, MAX_ID, message="Not a valid id.")
 
+#: the years the clinic books and records in; anything else is a typing error
+YEARS = range(1900, 3000)
+
+
+def check_year(value: date | datetime | None) -> None:
+    """Refuse dates and instants outside the years the clinic works in."""
+    if value is not None and value.year not in YEARS:
+        raise ValidationError(f"Use a year between {YEARS.start} and {YEARS.stop - 1}.")
+
+
+def in_years(value: date | datetime) -> bool:
+    """Return True if the value's year is one the clinic works in."""
+    return value.year in YEARS
+
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -54,17 +69,24 @@ class SingleAppointmentForm(FlaskForm):
             raise ValidationError("Use an ISO 8601 instant like 2027-01-12T09:00:00+01:00.") from None
         if value.tzinfo is None:
             raise ValidationError("The start needs a UTC offset, e.g. +01:00.")
+        check_year(value)
         self.start_instant = value
 
 
 class MoveForm(FlaskForm):
     day = DateField("New date", validators=[DataRequired(message="Enter a date like 2027-01-12.")])
+
+    def validate_day(self, field: DateField) -> None:
+        check_year(field.data)
     start_time = TimeField("New start time", validators=[DataRequired(message="Enter a time like 09:30.")])
     chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair."), ID_RANGE])
 
 
 class GivenForm(FlaskForm):
     day = DateField("Given on", validators=[DataRequired(message="Enter a date like 2027-01-12.")])
+
+    def validate_day(self, field: DateField) -> None:
+        check_year(field.data)
     start_time = TimeField("Started at", validators=[DataRequired(message="Enter a time like 09:30.")])
 
 

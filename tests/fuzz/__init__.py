@@ -1,0 +1,1 @@
+"""Support for the Hypothesis fuzzing of every form and API endpoint (tests/test_fuzz.py)."""
