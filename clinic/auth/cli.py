@@ -11,15 +11,9 @@ from clinic.auth.models import ROLES
 from clinic.auth.clock import now
 from clinic.auth.services import UserError, create_user, deactivate_user, find_user, issue_token
 from clinic.extensions import db
+from clinic.cli_util import fail
 
 users_cli = AppGroup("users", help="Manage staff users.")
-
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2 (nothing written)."""
-    db.session.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @users_cli.command("create")
