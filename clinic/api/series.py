@@ -23,7 +23,7 @@ from clinic.scheduling.booking import (
     preview_series,
     stop_series,
 )
-from clinic.scheduling.forms import MAX_ID, SeriesForm, in_years
+from clinic.scheduling.forms import MAX_ID, SeriesForm, in_years, weekday_choice
 from clinic.scheduling.models import TreatmentSeries
 
 BOOKERS = ("admin", "scheduler")
@@ -59,7 +59,7 @@ def series_request(payload: dict[str, Any]) -> SeriesRequest:
         patient_id=form.patient_id.data, protocol_code=form.protocol_code.data.strip(),
         start_date=form.start_date.data, site_id=form.site_id.data,
         preferred_time=form.preferred_time.data, preferred_chair_id=form.preferred_chair_id.data,
-        preferred_weekday=int(weekday) if weekday not in (None, "") else None,
+        preferred_weekday=weekday_choice(weekday),
         horizon_days=form.horizon_days.data, doses=form.doses.data, pins=_pins(payload),
     )
 

@@ -24,7 +24,14 @@ from clinic.domain.regimens import PlanningError
 from clinic.scheduling.booking import Pin, SeriesRequest, book_series, preview_flags, preview_series
 from clinic.scheduling.conflicts import BookingProblem
 from clinic.scheduling.changes import SingleRequest, book_single
-from clinic.scheduling.forms import MAX_ID, SeriesForm, SingleBookingPageForm, attach_problem, in_years
+from clinic.scheduling.forms import (
+    MAX_ID,
+    SeriesForm,
+    SingleBookingPageForm,
+    attach_problem,
+    in_years,
+    weekday_choice,
+)
 from clinic.scheduling.models import Chair, Site
 from clinic.scheduling.queries import sites
 
@@ -114,7 +121,7 @@ def _request_from(form: SeriesForm, pins: tuple[Pin, ...] = ()) -> SeriesRequest
         patient_id=form.patient_id.data, protocol_code=form.protocol_code.data, start_date=form.start_date.data,
         site_id=form.site_id.data, preferred_time=form.preferred_time.data,
         preferred_chair_id=form.preferred_chair_id.data,
-        preferred_weekday=int(weekday) if weekday not in (None, "") else None,
+        preferred_weekday=weekday_choice(weekday),
         horizon_days=form.horizon_days.data, doses=form.doses.data, pins=pins,
     )
 

@@ -54,6 +54,12 @@ class SeriesForm(FlaskForm):
             raise ValidationError("Use a start date between 2000 and 2100.")
 
 
+def weekday_choice(raw: object) -> int | None:
+    """Return the chosen weekday (0 = Monday) or None for "no preference"."""
+    text = str(raw or "").strip()
+    return int(text) if text in {str(day) for day in range(7)} else None
+
+
 class SingleAppointmentForm(FlaskForm):
     patient_id = IntegerField("Patient", validators=[DataRequired(message="Choose a patient."), ID_RANGE])
     chair_id = IntegerField("Chair", validators=[DataRequired(message="Choose a chair."), ID_RANGE])
