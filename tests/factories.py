@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from itertools import count
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.patients.models import Diagnosis, Patient
-from clinic.scheduling.models import Chair, OpeningHours, Site
+from clinic.scheduling.models import Appointment, Chair, OpeningHours, Site
 
 _serial = count(1)
 
@@ -50,14 +53,6 @@ def make_site(chairs: int = 4, beds: int = 1, **fields: Any) -> Site:
     db.session.flush()
     return site
 
-
-# make_appointment (appended; imports kept here so earlier sections stay untouched)
-from datetime import datetime, timedelta  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-import sqlalchemy as sa  # noqa: E402
-
-from clinic.scheduling.models import Appointment  # noqa: E402
 
 
 def make_appointment(

@@ -7,11 +7,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from clinic.auth.models import ROLES
+from clinic.auth.models import ROLES, User
 from clinic.auth.clock import now
 from clinic.auth.services import UserError, create_user, deactivate_user, find_user, issue_token
-from clinic.extensions import db
 from clinic.cli_util import fail
+from clinic.extensions import db
 
 users_cli = AppGroup("users", help="Manage staff users.")
 
@@ -39,14 +39,19 @@ def create_command(name: str, role: str, password_stdin: bool, full_name: str) -
     click.echo(f"created user {user.username} ({user.role})")
 
 
+def existing_user(name: str) -> User:
+    """Return the user called ``name``, or exit 2 with a one-line error."""
+    user = find_user(name)
+    if user is None:
+        fail(f"no user named {name!r}")
+    return user
+
+
 @users_cli.command("token")
 @click.argument("name")
 def token_command(name: str) -> None:
     """Print a new API token for NAME."""
-    user = find_user(name)
-    if user is None:
-        fail(f"no user named {name!r}")
-    assert user is not None
+    user = existing_user(name)
     token = issue_token(user)
     db.session.commit()
     click.echo(token)
@@ -56,10 +61,7 @@ def token_command(name: str) -> None:
 @click.argument("name")
 def deactivate_command(name: str) -> None:
     """Deactivate NAME: no sign-in, open sessions ended, API tokens revoked."""
-    user = find_user(name)
-    if user is None:
-        fail(f"no user named {name!r}")
-    assert user is not None
+    user = existing_user(name)
     ended = deactivate_user(user, now())
     db.session.commit()
     click.echo(f"deactivated user {user.username}; ended {ended} open session{'s' if ended != 1 else ''}")

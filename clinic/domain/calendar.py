@@ -53,6 +53,11 @@ def utc_to_local(instant: datetime, tz: str | ZoneInfo) -> datetime:
     return instant.astimezone(_zone(tz))
 
 
+def local_date(instant: datetime, tz: str | ZoneInfo) -> date:
+    """Return the local date of an aware instant in ``tz``."""
+    return utc_to_local(instant, tz).date()
+
+
 def format_day(day: date) -> str:
     """Format a date the way staff read it: ``Sat 16 Jan 2027``."""
     return f"{WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"

@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from clinic.auth.models import User
+from clinic.domain.calendar import local_date
 from clinic.domain.monitoring import (
+    SEVERE_GRADE,
+    SEVERITIES,
     AppointmentFacts,
     Flag,
     PastInfusion,
@@ -29,11 +33,13 @@ from clinic.domain.monitoring import (
 )
 from clinic.domain.news2 import VitalSigns
 from clinic.domain.policy import MonitoringPolicy
+from clinic.domain.screening_status import ScreeningStatus, screening_statuses
 from clinic.extensions import db
 from clinic.monitoring.models import FlagAck, Observation
 from clinic.patients.models import Screening
 from clinic.protocols.models import Protocol
 from clinic.scheduling.models import INACTIVE_STATUSES, Appointment, Site
+from clinic.scheduling.queries import day_appointments
 
 
 def rechallenge_key(past_appointment_id: int) -> str:
@@ -83,10 +89,6 @@ class Facts:
     cleared: set[int]
     older: dict[int, list[PastInfusion]]  # patient -> doses given before the lookback
     older_last: dict[tuple[int, int], date]  # (patient, protocol) -> last dose before the lookback
-
-
-def _local_day(instant: datetime, tz: str) -> date:
-    return instant.astimezone(ZoneInfo(tz)).date()
 
 
 def _policy(policies: dict[int, MonitoringPolicy], protocol_id: int, drug: str, definition: dict) -> None:
@@ -194,7 +196,7 @@ def vital_signs(observation: Observation) -> VitalSigns:
 
 def _history(facts: Facts, patient_id: int) -> list[PastInfusion]:
     recent = [
-        PastInfusion(a.id, drug, _local_day(a.actual_start_at or a.start_at, tz), facts.grades.get(a.id),
+        PastInfusion(a.id, drug, local_date(a.actual_start_at or a.start_at, tz), facts.grades.get(a.id),
                      a.id in facts.cleared)
         for a, drug, tz in facts.rows.get(patient_id, [])
         if a.status == "completed"
@@ -203,12 +205,12 @@ def _history(facts: Facts, patient_id: int) -> list[PastInfusion]:
 
 
 def _flags_for(appointment: Appointment | HistoryRow, drug: str, tz: str, facts: Facts, today: date) -> list[Flag]:
-    day = _local_day(appointment.start_at, tz)
+    day = local_date(appointment.start_at, tz)
     same_drug = [
         a for a, d, _t in facts.rows.get(appointment.patient_id, [])
         if d == drug and a.start_at < appointment.start_at and a.id != appointment.id
     ]
-    previous = max((_local_day(a.start_at, tz) for a in same_drug), default=None)
+    previous = max((local_date(a.start_at, tz) for a in same_drug), default=None)
     facts_for = AppointmentFacts(
         appointment_id=appointment.id, patient_id=appointment.patient_id, day=day, drug=drug,
         policy=facts.policies[appointment.protocol_id], observation_minutes=appointment.observation_minutes,
@@ -249,7 +251,7 @@ def patient_flags(patient_id: int, today: date, now: datetime) -> list[Flag]:
             flags += _flags_for(appointment, drug, tz, facts, today)
     given = [(a, tz) for a, _d, tz in facts.rows.get(patient_id, []) if a.status == "completed"]
     for protocol_id, policy in facts.policies.items():
-        of_protocol = [_local_day(a.actual_start_at or a.start_at, tz) for a, tz in given if a.protocol_id == protocol_id]
+        of_protocol = [local_date(a.actual_start_at or a.start_at, tz) for a, tz in given if a.protocol_id == protocol_id]
         older = facts.older_last.get((patient_id, protocol_id))
         of_protocol += [older] if older else []
         flags += followup_flags(patient_id, max(of_protocol, default=None), policy,
@@ -277,12 +279,6 @@ def flag_json(flag: Flag, ack: FlagAck | None = None) -> dict[str, Any]:
 
 
 # -- pages: the day's worklist, a patient's reactions, who acknowledged ------
-# (appended; imports kept here so the sections above stay untouched)
-from clinic.auth.models import User  # noqa: E402
-from clinic.domain.monitoring import SEVERE_GRADE, SEVERITIES  # noqa: E402
-from clinic.domain.screening_status import ScreeningStatus, screening_statuses  # noqa: E402
-from clinic.scheduling.queries import day_appointments  # noqa: E402
-
 #: severities that count as "open" in the nav until someone acknowledges them
 OPEN_SEVERITIES = ("critical", "warning")
 
@@ -408,7 +404,7 @@ def screening_overview(
         if appointment.protocol is None or appointment.status != "completed":
             continue
         drug = appointment.protocol.drug.strip().casefold()
-        given = _local_day(appointment.actual_start_at or appointment.start_at, tz)
+        given = local_date(appointment.actual_start_at or appointment.start_at, tz)
         last_doses[drug] = max(given, last_doses.get(drug, given))
     results = [ScreeningResult(s.test, s.result, s.value, s.collected_on) for s in screenings]
     return screening_statuses(policies, results, today, last_doses)

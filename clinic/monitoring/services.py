@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from math import ceil
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -14,8 +16,9 @@ from clinic.extensions import db
 from clinic.monitoring.flags import acknowledgements, appointment_flags, rechallenge_key
 from clinic.monitoring.models import FlagAck, Observation
 from clinic.patients.models import Patient, Screening
+from clinic.scheduling.changes import change_status
 from clinic.scheduling.conflicts import BookingProblem
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, Site
 
 VITAL_FIELDS = (
     "temperature_c", "heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2",
@@ -115,12 +118,6 @@ def unacknowledged_critical(appointment: Appointment, today: date) -> list[Flag]
 
 
 # -- the nurse's infusion record: start, end, complete, and the page's facts --
-
-from math import ceil  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from clinic.scheduling.changes import change_status  # noqa: E402
-from clinic.scheduling.models import Site  # noqa: E402
 
 #: how far ahead of the server's clock a typed time may be (tablet clocks drift)
 CLOCK_SKEW = timedelta(minutes=5)

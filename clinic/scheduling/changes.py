@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from clinic.auth.models import User
+from clinic.domain.calendar import local_date
 from clinic.domain.placement import Preferences, place
 from clinic.domain.planning import plan_doses
 from clinic.domain.regimens import PlanningError, parse_regimen
@@ -130,12 +131,6 @@ class MovePlan:
     replanned: list[Change] = field(default_factory=list)
 
 
-def _local_day(instant: datetime, tz: str) -> date:
-    from zoneinfo import ZoneInfo
-
-    return instant.astimezone(ZoneInfo(tz)).date()
-
-
 def plan_move(appointment: Appointment, new_start: datetime, new_chair_id: int, given: bool = False) -> MovePlan:
     """Work out a move and its re-planned later doses; writes nothing."""
     if appointment.status not in MOVABLE and not (given and appointment.status in ("scheduled", "checked_in", "in_chair", "held")):
@@ -144,7 +139,7 @@ def plan_move(appointment: Appointment, new_start: datetime, new_chair_id: int, 
     site = db.session.get(Site, appointment.site_id)
     assert site is not None
     tz = site.timezone
-    new_day = _local_day(new_start, tz)
+    new_day = local_date(new_start, tz)
     if appointment.earliest and new_day < appointment.earliest:
         message = f"Dose {appointment.dose_number} may not be given before {appointment.earliest:%a %d %b %Y} (minimum gap)."
         raise BookingProblem(message, {"start": [message]})
@@ -152,7 +147,7 @@ def plan_move(appointment: Appointment, new_start: datetime, new_chair_id: int, 
         _slot_check(site, new_chair_id, new_start, appointment.infusion_minutes + appointment.observation_minutes,
                     appointment.patient_id, exclude_ids=(appointment.id,))
     plan = MovePlan(appointment, new_start, new_chair_id, given)
-    if appointment.series is not None and appointment.dose_number and new_day != _local_day(appointment.start_at, tz):
+    if appointment.series is not None and appointment.dose_number and new_day != local_date(appointment.start_at, tz):
         plan.replanned = _replan_later(appointment, new_day, new_start, site)
     return plan
 
@@ -170,7 +165,7 @@ def _replan_later(moved: Appointment, new_day: date, new_start: datetime, site: 
             break
         if row.dose_number and row.dose_number < moved.dose_number and row.status not in INACTIVE_STATUSES:
             given_at = row.actual_start_at or row.start_at
-            history.append(_local_day(given_at, tz))
+            history.append(local_date(given_at, tz))
     later = [a for a in rows if (a.dose_number or 0) > moved.dose_number and a.status in MOVABLE]
     if not later:
         return []
@@ -292,7 +287,7 @@ def _require_acknowledged(appointment: Appointment, now: datetime) -> None:
     from clinic.monitoring.services import unacknowledged_critical
 
     site = db.session.get(Site, appointment.site_id)
-    today = _local_day(now, site.timezone if site else "UTC")
+    today = local_date(now, site.timezone if site else "UTC")
     pending = unacknowledged_critical(appointment, today)
     if pending:
         message = "Acknowledge the critical flags before starting: " + "; ".join(f.message for f in pending)
